@@ -1,0 +1,75 @@
+/**
+ * Typed errors with stable codes. Tell them apart by `code`, never by message text.
+ * Messages never contain a session secret, a token or a raw Redis/jose error text.
+ */
+export class SessionError extends Error {
+  /** A stable, machine-readable code such as `ERR_SESSION_STORE`. */
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/**
+ * The store failed or timed out. Maps to 503 with `Retry-After` (fail-closed) or an anonymous
+ * session (fail-open). Hono's default error handler renders it through `getResponse()`.
+ */
+export class StoreError extends SessionError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SESSION_STORE', message, options)
+  }
+  /** Seconds a client should wait before retrying. */
+  retryAfter = 1
+  getResponse(): Response {
+    return jsonError(503, this.code, 'Session store unavailable', { 'Retry-After': String(this.retryAfter) })
+  }
+}
+
+/** A store call exceeded its bounded timeout. */
+export class StoreTimeoutError extends StoreError {
+  override readonly code = 'ERR_SESSION_STORE_TIMEOUT'
+}
+
+/** A value, a field name or a session exceeded a limit or is not storable. Maps to 413 or 400. */
+export class SessionLimitError extends SessionError {
+  /** The HTTP status this error should produce: 413 for sizes, 400 for bad names or values. */
+  readonly status: 400 | 413
+  constructor(message: string, status: 400 | 413 = 413) {
+    super('ERR_SESSION_LIMIT', message)
+    this.status = status
+  }
+  getResponse(): Response {
+    return jsonError(this.status, this.code, this.message)
+  }
+}
+
+/** The session API was used in a way that cannot work (e.g. after destroy). */
+export class SessionStateError extends SessionError {
+  constructor(message: string) {
+    super('ERR_SESSION_STATE', message)
+  }
+}
+
+/** Runs `promise` with a deadline; rejects with {@link StoreTimeoutError} when it passes. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreTimeoutError(`${what} timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
+
+/** A JSON error response with `Cache-Control: no-store`. Never carries raw Redis or jose text. */
+export function jsonError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify({ error: message, code }), {
+    status,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+  })
+}

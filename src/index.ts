@@ -1,0 +1,13 @@
+export { session, type SessionEnv, type SessionVariables } from './middleware.js'
+export { Session, type SessionData, type SessionInfo, type AuthenticateOptions } from './session.js'
+export type { SessionOptions, SessionLimits } from './runtime.js'
+export type { SessionEvent, SessionEventHandler } from './events.js'
+export {
+  SessionError,
+  StoreError,
+  StoreTimeoutError,
+  SessionLimitError,
+  SessionStateError,
+} from './errors.js'
+export { KeyRing, generateKeySecret, type TokenKey, type TokenClaims } from './token.js'
+export type * from './store/types.js'

@@ -1,0 +1,93 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import type { CookieOptions } from 'hono/utils/cookie'
+import { SessionError, jsonError } from './errors.js'
+import { createRuntime, type SessionOptions } from './runtime.js'
+import { Session, kFinish, kOpen, type CookieAction, type SessionData } from './session.js'
+
+/** Context variables set by the middleware: `c.get('session')` / `c.var.session`. */
+export type SessionVariables<Data extends SessionData = SessionData> = { session: Session<Data> }
+
+/** The Hono `Env` for apps using sessions: `new Hono<SessionEnv<MyData>>()`. */
+export type SessionEnv<Data extends SessionData = SessionData> = { Variables: SessionVariables<Data> }
+
+/**
+ * Server-side sessions for Hono: a JWE cookie naming an entry in a store, sliding idle expiry
+ * under an absolute lifetime, one store call per request.
+ *
+ * @param options.keys the key ring `[{ kid, secret }]` (32-byte secrets, the first one seals); required
+ * @param options.store where sessions live; default an in-process memory store
+ * @param options.idleTimeout sliding idle timeout, seconds; default 86400
+ * @param options.absoluteTimeout absolute lifetime, seconds; default 604800
+ * @param options.onStoreError `'fail-closed'` (503, default) or `'fail-open'` (anonymous)
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { session, type SessionEnv } from 'hono-redis-session'
+ *
+ * const app = new Hono<SessionEnv<{ count: number }>>()
+ * app.use(session({ keys: [{ kid: 'k1', secret: process.env.SESSION_KEY! }] }))
+ * app.post('/count', async (c) => {
+ *   const s = c.get('session')
+ *   const count = ((await s.get('count')) ?? 0) + 1
+ *   s.set('count', count)
+ *   return c.json({ count })
+ * })
+ * ```
+ */
+export const session = <Data extends SessionData = SessionData>(
+  options: SessionOptions,
+): MiddlewareHandler<SessionEnv<Data>> => {
+  const runtime = createRuntime(options)
+  const { cookieName = 'session', sameSite = 'Lax', domain, insecureLocalhost = false } = options
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(cookieName)) throw new Error('Session option "cookieName" must match [A-Za-z0-9_-]{1,64}')
+  if (sameSite !== 'Lax' && sameSite !== 'Strict') throw new Error('Session option "sameSite" must be "Lax" or "Strict"')
+  const prefix = insecureLocalhost ? undefined : domain ? 'secure' : 'host'
+  const cookieOptions: CookieOptions = {
+    path: '/',
+    httpOnly: true,
+    secure: !insecureLocalhost,
+    sameSite,
+    ...(domain !== undefined && { domain }),
+    ...(prefix !== undefined && { prefix }),
+  }
+
+  return async function session(c, next) {
+    if (insecureLocalhost && !isLoopback(c)) {
+      return jsonError(400, 'ERR_SESSION_INSECURE', 'Plain-HTTP sessions are only allowed on localhost')
+    }
+    const s = new Session<Data>(runtime, clientHint(c.req.header('User-Agent')))
+    const token = getCookie(c, cookieName, prefix)
+    if (token !== undefined) await s[kOpen](token)
+    c.set('session', s)
+    await next()
+    // A handler that failed commits nothing: no half-applied request reaches the store.
+    if (c.error) return
+    let outcome: Awaited<ReturnType<Session[typeof kFinish]>>
+    try {
+      outcome = await s[kFinish]()
+    } catch (err) {
+      if (!(err instanceof SessionError) || !('getResponse' in err)) throw err
+      c.res = (err as SessionError & { getResponse(): Response }).getResponse()
+      return
+    }
+    applyCookie(c, cookieName, outcome.cookie, cookieOptions)
+    if (outcome.touched || outcome.cookie.kind !== 'none') c.header('Cache-Control', 'no-store')
+  }
+}
+
+function applyCookie(c: Context, name: string, action: CookieAction, options: CookieOptions): void {
+  if (action.kind === 'set') setCookie(c, name, action.token, { ...options, maxAge: action.maxAge })
+  else if (action.kind === 'clear') deleteCookie(c, name, options)
+}
+
+function isLoopback(c: Context): boolean {
+  const host = new URL(c.req.url).hostname
+  return host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]'
+}
+
+/** A short, non-identifying description of the client for "my devices". */
+function clientHint(userAgent: string | undefined): string | undefined {
+  return userAgent ? userAgent.slice(0, 200) : undefined
+}

@@ -1,0 +1,115 @@
+import { StoreError, withTimeout } from './errors.js'
+import type { SessionEvent, SessionEventHandler } from './events.js'
+import { expiryPolicy, type ExpiryOptions, type ExpiryPolicy } from './expiry.js'
+import { PoisonedSessionError } from './store/codec.js'
+import { memoryStore } from './store/memory.js'
+import type { Store } from './store/types.js'
+import { KeyRing, type TokenKey } from './token.js'
+
+/** Size limits; values are UTF-8 bytes of the JSON text. */
+export interface SessionLimits {
+  /** Largest field (name plus JSON value), bytes. Default 65536. */
+  maxFieldBytes?: number
+  /** Largest session (all fields), bytes. Default 262144. */
+  maxSessionBytes?: number
+}
+
+/** Options of the `session()` middleware. */
+export interface SessionOptions extends ExpiryOptions {
+  /** The key ring: `[{ kid, secret }]`, 32-byte secrets; the first one seals. Required. */
+  keys: readonly TokenKey[]
+  /** Where sessions live. Default: a new in-process {@link memoryStore} (one instance only). */
+  store?: Store
+  /** Cookie name, without prefix. Default `session` (sent as `__Host-session`). */
+  cookieName?: string
+  /** Cookie `SameSite`. Default `Lax`. */
+  sameSite?: 'Lax' | 'Strict'
+  /** Cookie `Domain`. Default none (host-only; the `__Host-` prefix becomes `__Secure-` when set). */
+  domain?: string
+  /**
+   * Plain-HTTP development on localhost: no `Secure` flag and no prefix. Requests to any other
+   * host are refused with 400. Default false.
+   */
+  insecureLocalhost?: boolean
+  /** Evict the user's soonest-expiring sessions beyond this many. Default: no limit. */
+  maxSessionsPerUser?: number
+  /** What to do when the store fails: 503 (`fail-closed`, default) or serve as anonymous (`fail-open`). */
+  onStoreError?: 'fail-closed' | 'fail-open'
+  /** Upper bound of any store call, milliseconds (stores have tighter ones of their own). Default 2000. */
+  storeTimeoutMs?: number
+  /** Size limits. */
+  limits?: SessionLimits
+  /** Receives lifecycle events (never a secret). */
+  onEvent?: SessionEventHandler
+  /** The clock, epoch milliseconds. Default `Date.now`. For tests. */
+  now?: () => number
+}
+
+/** @internal The validated options shared by every request of one middleware instance. */
+export interface SessionRuntime {
+  store: Store
+  ring: KeyRing
+  policy: ExpiryPolicy
+  now: () => number
+  limits: Required<SessionLimits>
+  maxSessionsPerUser: number | undefined
+  failOpen: boolean
+  emit(event: SessionEvent): void
+  /** Runs a store call under the timeout, mapping every failure to a StoreError. */
+  call<T>(operation: string, fn: () => Promise<T>): Promise<T>
+}
+
+/** @internal Validates options once, at start-up; throws a plain Error naming the bad option. */
+export function createRuntime(options: SessionOptions): SessionRuntime {
+  if (!options || typeof options !== 'object') throw new Error('Session middleware requires options with "keys"')
+  const {
+    store = memoryStore(),
+    maxSessionsPerUser,
+    onStoreError = 'fail-closed',
+    storeTimeoutMs = 2000,
+    limits = {},
+    onEvent,
+    now = Date.now,
+  } = options
+  if (onStoreError !== 'fail-closed' && onStoreError !== 'fail-open') {
+    throw new Error('Session option "onStoreError" must be "fail-closed" or "fail-open"')
+  }
+  if (maxSessionsPerUser !== undefined && !(Number.isInteger(maxSessionsPerUser) && maxSessionsPerUser > 0)) {
+    throw new Error('Session option "maxSessionsPerUser" must be a positive integer')
+  }
+  if (!(storeTimeoutMs > 0)) throw new Error('Session option "storeTimeoutMs" must be positive')
+  const emit = (event: SessionEvent) => {
+    try {
+      onEvent?.(event)
+    } catch {
+      // an observer must never break a request
+    }
+  }
+  const failOpen = onStoreError === 'fail-open'
+  return {
+    store,
+    ring: new KeyRing(options.keys),
+    policy: expiryPolicy(options),
+    now,
+    limits: { maxFieldBytes: 65_536, maxSessionBytes: 262_144, ...limits },
+    maxSessionsPerUser,
+    failOpen,
+    emit,
+    async call(operation, fn) {
+      const started = performance.now()
+      try {
+        const result = await withTimeout(fn(), storeTimeoutMs, `session store ${operation}`)
+        emit({ type: 'store-call', operation, durationMs: performance.now() - started, ok: true })
+        return result
+      } catch (err) {
+        emit({ type: 'store-call', operation, durationMs: performance.now() - started, ok: false })
+        // A hand-edited entry is the data's fault, not the store's: the session treats it as gone.
+        if (err instanceof PoisonedSessionError) throw err
+        const storeError =
+          err instanceof StoreError ? err : new StoreError(`session store ${operation} failed`, { cause: err })
+        emit({ type: 'store-error', operation, code: storeError.code, failOpen })
+        throw storeError
+      }
+    },
+  }
+}

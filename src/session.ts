@@ -1,0 +1,465 @@
+import { SessionLimitError, SessionStateError } from './errors.js'
+import { extension, initialDeadlines, maxAgeSeconds } from './expiry.js'
+import type { SessionRuntime } from './runtime.js'
+import { FLASH_PREFIX, PoisonedSessionError } from './store/codec.js'
+import { RESERVED_PREFIX, type SessionKey, type SessionMeta, type SessionSummary, type StoredSession } from './store/types.js'
+import { newSecret, secretToId, type TokenClaims } from './token.js'
+
+/** The shape of an app's session data: field name -> JSON-serialisable value. */
+export type SessionData = Record<string, unknown>
+
+/** What the middleware must do with the cookie once the handler is done. */
+export type CookieAction =
+  | { kind: 'none' }
+  | { kind: 'clear' }
+  | { kind: 'set'; token: string; maxAge: number }
+
+/** Public facts about the current session (no secret). */
+export interface SessionInfo {
+  /** Store id of this session (a hash of the secret, safe to show and to revoke by). */
+  id: string
+  userId?: string | undefined
+  roles: string[]
+  authTime?: number | undefined
+  amr: string[]
+  createdAt: number
+  expiresAt: number
+  absoluteExpiresAt: number
+}
+
+/** Options of {@link Session.authenticate}. */
+export interface AuthenticateOptions {
+  /** Server-side roles of the user. */
+  roles?: string[]
+  /** Authentication methods used, e.g. `['pwd']` or `['pwd', 'otp']`. */
+  amr?: string[]
+}
+
+interface Regeneration {
+  authenticate?: { uid: string; roles: string[]; amr: string[] }
+  roles?: string[]
+}
+
+/** @internal Used by the middleware; not part of the public API. */
+export const kOpen = Symbol('open')
+/** @internal */
+export const kFinish = Symbol('finish')
+
+const FIELD_NAME_MAX = 200
+
+/**
+ * The session of one request, as `c.get('session')`. Reads are lazy and asynchronous (the store
+ * is asked once, on the first read); writes are synchronous and recorded per field, and reach the
+ * store in one call when the response is ready. The secret is never exposed.
+ */
+export class Session<Data extends SessionData = SessionData> {
+  readonly #rt: SessionRuntime
+  readonly #client: string | undefined
+  #token: string | undefined
+  #claims: TokenClaims | undefined
+  #key: SessionKey | undefined
+  #loading: Promise<StoredSession | null> | undefined
+  #extendedTo: number | undefined
+  #gone = false
+  #detached = false
+  #invalidToken = false
+  #clearCookie = false
+  #destroyKey: SessionKey | undefined
+  #regen: Regeneration | undefined
+  readonly #changes = new Map<string, string | null>()
+
+  /** @internal Created by the middleware. */
+  constructor(runtime: SessionRuntime, client?: string) {
+    this.#rt = runtime
+    this.#client = client
+  }
+
+  /** @internal Opens the request's token: crypto only, no store call. */
+  async [kOpen](token: string): Promise<void> {
+    const claims = await this.#rt.ring.open(token, this.#rt.now())
+    if (!claims) {
+      this.#invalidToken = true
+      this.#rt.emit({ type: 'invalid-token' })
+      return
+    }
+    this.#token = token
+    this.#claims = claims
+    this.#key = { id: await secretToId(claims.sid), uid: claims.uid }
+  }
+
+  /** True when this request has no stored session to continue (none, invalid, gone or destroyed). */
+  get isNew(): boolean {
+    return this.#key === undefined || this.#gone
+  }
+
+  /** The authenticated user, from the token (no store call). Use `info()` for server-side roles. */
+  get userId(): string | undefined {
+    return this.#gone ? undefined : this.#key?.uid
+  }
+
+  /** Reads one field. */
+  async get<K extends keyof Data & string>(name: K): Promise<Data[K] | undefined> {
+    checkName(name)
+    return this.#read(name) as Promise<Data[K] | undefined>
+  }
+
+  /** True when the field is set. */
+  async has(name: keyof Data & string): Promise<boolean> {
+    checkName(name)
+    return (await this.#read(name)) !== undefined
+  }
+
+  /** Every data field (flash values excluded). */
+  async all(): Promise<Partial<Data>> {
+    const base = await this.#load()
+    const out: Record<string, unknown> = {}
+    for (const [name, text] of Object.entries(base?.fields ?? {})) {
+      if (!name.startsWith(FLASH_PREFIX) && !this.#changes.has(name)) out[name] = decode(text)
+    }
+    for (const [name, text] of this.#changes) {
+      if (text !== null && !name.startsWith(FLASH_PREFIX)) out[name] = decode(text)
+    }
+    return out as Partial<Data>
+  }
+
+  /**
+   * Sets one field; only changed fields reach the store. `undefined` deletes it.
+   * @throws SessionLimitError (400) for a bad name or a value that is not JSON, (413) when too large
+   */
+  set<K extends keyof Data & string>(name: K, value: Data[K]): void {
+    checkName(name)
+    this.#write(name, value)
+  }
+
+  /** Deletes one field. */
+  delete(name: keyof Data & string): void {
+    checkName(name)
+    this.#changes.set(name, null)
+  }
+
+  /** Stores a value that the next read of `flash(name)` returns once and deletes. */
+  flash(name: string, value: unknown): void
+  /** Returns a flash value once and deletes it. */
+  flash<T = unknown>(name: string): Promise<T | undefined>
+  flash(name: string, ...value: unknown[]): void | Promise<unknown> {
+    checkName(name)
+    const field = FLASH_PREFIX + name
+    if (value.length > 0) return this.#write(field, value[0])
+    return this.#read(field).then((v) => {
+      if (v !== undefined) this.#changes.set(field, null)
+      return v
+    })
+  }
+
+  /**
+   * Issues a new secret when the response is sent: data kept, the old store entry deleted and
+   * the old token dead at once (fixation defence).
+   */
+  regenerate(): void {
+    this.#regen ??= {}
+  }
+
+  /**
+   * Binds the session to a user: a new secret (the pre-login one stops working), the key moves
+   * to the user's slot, roles and authentication methods recorded server-side, auth time = now.
+   * Data of an anonymous session is kept; data of another user's session is not.
+   */
+  authenticate(userId: string, options: AuthenticateOptions = {}): void {
+    if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) {
+      throw new SessionStateError('authenticate() needs a user id of 1 to 256 characters')
+    }
+    const roles = checkList(options.roles ?? [], 'roles')
+    const amr = checkList(options.amr ?? ['pwd'], 'amr')
+    this.#regen = { authenticate: { uid: userId, roles, amr } }
+  }
+
+  /** Changes this session's roles; a privilege change regenerates the secret. */
+  setRoles(roles: string[]): void {
+    this.#regen = { ...this.#regen, roles: checkList(roles, 'roles') }
+  }
+
+  /** Server-side facts about the session, or null when there is none. */
+  async info(): Promise<SessionInfo | null> {
+    const base = await this.#load()
+    if (!base || !this.#key) return null
+    const m = base.meta
+    return {
+      id: this.#key.id,
+      userId: m.uid,
+      roles: m.roles ?? [],
+      authTime: m.authTime,
+      amr: m.amr ?? [],
+      createdAt: m.createdAt,
+      expiresAt: this.#extendedTo ?? m.expiresAt,
+      absoluteExpiresAt: m.absoluteExpiresAt,
+    }
+  }
+
+  /** Ends the session: the store entry is deleted and the cookie cleared. Later writes start a new one. */
+  destroy(): void {
+    if (this.#key) this.#destroyKey = this.#key
+    this.#forget()
+  }
+
+  /** The user's sessions ("my devices"), the current one marked. Empty when anonymous. */
+  async listSessions(): Promise<(SessionSummary & { current: boolean })[]> {
+    const uid = this.userId
+    if (uid === undefined) return []
+    const list = await this.#rt.call('listUser', () => this.#rt.store.listUser(uid, this.#rt.now()))
+    return list.map((s) => ({ ...s, current: s.id === this.#key?.id }))
+  }
+
+  /** Revokes one of the user's sessions by its id (from `listSessions`). */
+  async revoke(id: string): Promise<void> {
+    const key = this.#key
+    if (!key || key.uid === undefined || this.#gone) throw new SessionStateError('revoke() needs an authenticated session')
+    if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw new SessionLimitError('invalid session id', 400)
+    if (id === key.id) return this.destroy()
+    await this.#rt.call('destroy', () => this.#rt.store.destroy({ id, uid: key.uid }))
+    this.#rt.emit({ type: 'destroyed', id, uid: key.uid, reason: 'revoked' })
+  }
+
+  /** Log out everywhere: deletes every session of the user, this one included, atomically. */
+  async destroyAll(): Promise<number> {
+    const uid = this.userId
+    if (uid === undefined) return 0
+    const n = await this.#rt.call('destroyUser', () => this.#rt.store.destroyUser(uid, this.#rt.now()))
+    this.#rt.emit({ type: 'destroyed', id: this.#key!.id, uid, reason: 'logout-all' })
+    this.#forget()
+    return n
+  }
+
+  /** @internal Writes what changed; returns what to do with the cookie. */
+  async [kFinish](): Promise<{ cookie: CookieAction; touched: boolean }> {
+    const touched = this.#loading !== undefined || this.#changes.size > 0 || !!this.#regen || this.#clearCookie
+    if (this.#detached) return { cookie: { kind: 'none' }, touched }
+    let cookie: CookieAction = this.#invalidToken || this.#clearCookie ? { kind: 'clear' } : { kind: 'none' }
+    const destroyKey = this.#destroyKey
+    if (destroyKey) {
+      await this.#rt.call('destroy', () => this.#rt.store.destroy(destroyKey))
+      this.#rt.emit({ type: 'destroyed', id: destroyKey.id, uid: destroyKey.uid, reason: 'logout' })
+    }
+    if (this.#regen) return { cookie: await this.#regenerateNow(this.#regen), touched: true }
+    if (this.#changes.size > 0) {
+      if (this.#key && !this.#gone) {
+        const written = await this.#commitPatch(this.#key)
+        if (written) return { cookie: written, touched: true }
+        this.#gone = true
+      }
+      if ([...this.#changes.values()].some((v) => v !== null)) {
+        return { cookie: await this.#createSession(null, undefined), touched: true }
+      }
+    }
+    if (this.#extendedTo !== undefined && this.#token && this.#claims) {
+      const now = this.#rt.now()
+      cookie = { kind: 'set', token: this.#token, maxAge: maxAgeSeconds(now, this.#extendedTo, this.#claims.exp * 1000) }
+    } else if (this.#gone && this.#token) {
+      cookie = { kind: 'clear' }
+    }
+    return { cookie, touched }
+  }
+
+  async #commitPatch(key: SessionKey): Promise<CookieAction | null> {
+    const rt = this.#rt
+    const now = rt.now()
+    const patch = { set: {} as Record<string, string>, del: [] as string[] }
+    for (const [name, text] of this.#changes) {
+      if (text === null) patch.del.push(name)
+      else patch.set[name] = text
+    }
+    const base = this.#loading ? await this.#loading : undefined
+    if (base) this.#checkTotal({ ...base.fields, ...patch.set }, patch.del)
+    const abs = this.#claims!.exp * 1000
+    const res = await rt.call('commit', () => rt.store.commit(key, patch, extension(now, abs, rt.policy)))
+    if (!res) {
+      rt.emit({ type: 'expired', id: key.id })
+      return null
+    }
+    if (!res.extended) return { kind: 'none' }
+    return { kind: 'set', token: this.#token!, maxAge: maxAgeSeconds(now, res.expiresAt, abs) }
+  }
+
+  async #regenerateNow(regen: Regeneration): Promise<CookieAction> {
+    const rt = this.#rt
+    const now = rt.now()
+    const oldKey = this.#gone ? undefined : this.#key
+    let base: StoredSession | null = null
+    let replace: SessionKey | undefined
+    if (oldKey && this.#loading) {
+      base = await this.#loading
+      if (base) replace = oldKey
+    } else if (oldKey) {
+      // Not read yet: read and delete in one step, so the move costs one call, not two.
+      const ext = extension(now, this.#claims!.exp * 1000, rt.policy)
+      const res = await rt.call('load', () => rt.store.load(oldKey, { ...ext, consume: true }))
+      base = res?.session ?? null
+    }
+    const auth = regen.authenticate
+    if (auth && base?.meta.uid !== undefined && base.meta.uid !== auth.uid) base = null
+    return this.#createSession(base, regen, replace, oldKey)
+  }
+
+  /** Writes a brand-new entry under a new secret and returns the cookie for it. */
+  async #createSession(
+    base: StoredSession | null,
+    regen: Regeneration | undefined,
+    replace?: SessionKey,
+    previous?: SessionKey,
+  ): Promise<CookieAction> {
+    const rt = this.#rt
+    const now = rt.now()
+    const auth = regen?.authenticate
+    const fields: Record<string, string> = { ...base?.fields }
+    for (const [name, text] of this.#changes) {
+      if (text === null) delete fields[name]
+      else fields[name] = text
+    }
+    this.#checkTotal(fields, [])
+    const fresh = initialDeadlines(now, rt.policy)
+    const keep = base && !auth ? base.meta : undefined
+    const absoluteExpiresAt = keep?.absoluteExpiresAt ?? fresh.absoluteExpiresAt
+    const meta: SessionMeta = {
+      createdAt: keep?.createdAt ?? now,
+      absoluteExpiresAt,
+      expiresAt: Math.min(now + rt.policy.idleMs, absoluteExpiresAt),
+      lastSeenAt: now,
+      uid: auth?.uid ?? keep?.uid,
+      roles: regen?.roles ?? auth?.roles ?? keep?.roles,
+      authTime: auth ? now : keep?.authTime,
+      amr: auth?.amr ?? keep?.amr,
+      rotatedAt: regen ? now : undefined,
+      client: this.#client ?? keep?.client,
+    }
+    const sid = newSecret()
+    const key: SessionKey = { id: await secretToId(sid), uid: meta.uid }
+    const result = await rt.call('create', () =>
+      rt.store.create(key, { fields, meta }, { now, replace, maxSessionsPerUser: rt.maxSessionsPerUser }),
+    )
+    if (result.evicted.length > 0 && key.uid !== undefined) {
+      rt.emit({ type: 'evicted', ids: result.evicted, uid: key.uid })
+    }
+    if (auth) rt.emit({ type: 'authenticated', id: key.id, uid: auth.uid })
+    else if (previous) rt.emit({ type: 'rotated', id: key.id, previousId: previous.id, uid: key.uid })
+    else rt.emit({ type: 'created', id: key.id, uid: key.uid })
+    const token = await rt.ring.seal({
+      sid,
+      iat: Math.floor(now / 1000),
+      exp: absoluteExpiresAt / 1000,
+      ...(meta.uid !== undefined && { uid: meta.uid }),
+      ...(meta.authTime !== undefined && { auth_time: Math.floor(meta.authTime / 1000) }),
+      ...(meta.amr !== undefined && { amr: meta.amr }),
+    })
+    return { kind: 'set', token, maxAge: maxAgeSeconds(now, meta.expiresAt, absoluteExpiresAt) }
+  }
+
+  #checkTotal(fields: Record<string, string>, deleted: string[]): void {
+    let total = 0
+    for (const [name, text] of Object.entries(fields)) {
+      if (!deleted.includes(name)) total += utf8Length(name) + utf8Length(text)
+    }
+    if (total > this.#rt.limits.maxSessionBytes) {
+      throw new SessionLimitError(`session data exceeds ${this.#rt.limits.maxSessionBytes} bytes`)
+    }
+  }
+
+  #forget(): void {
+    this.#key = undefined
+    this.#loading = Promise.resolve(null)
+    this.#extendedTo = undefined
+    this.#changes.clear()
+    this.#regen = undefined
+    this.#clearCookie = true
+  }
+
+  async #read(field: string): Promise<unknown> {
+    const change = this.#changes.get(field)
+    if (change !== undefined) return change === null ? undefined : decode(change)
+    const text = (await this.#load())?.fields[field]
+    return text === undefined ? undefined : decode(text)
+  }
+
+  #write(field: string, value: unknown): void {
+    if (value === undefined) {
+      this.#changes.set(field, null)
+      return
+    }
+    let text: string | undefined
+    try {
+      text = JSON.stringify(value)
+    } catch {
+      text = undefined
+    }
+    if (text === undefined) throw new SessionLimitError(`session field "${field}" is not JSON-serialisable`, 400)
+    const { maxFieldBytes } = this.#rt.limits
+    if (field.length + text.length > maxFieldBytes || utf8Length(text) > maxFieldBytes) {
+      throw new SessionLimitError(`session field "${field}" exceeds ${maxFieldBytes} bytes`)
+    }
+    this.#changes.set(field, text)
+  }
+
+  #load(): Promise<StoredSession | null> {
+    this.#loading ??= this.#fetch()
+    return this.#loading
+  }
+
+  async #fetch(): Promise<StoredSession | null> {
+    const key = this.#key
+    if (!key || !this.#claims) return null
+    const rt = this.#rt
+    const now = rt.now()
+    try {
+      const res = await rt.call('load', () => rt.store.load(key, extension(now, this.#claims!.exp * 1000, rt.policy)))
+      if (!res) {
+        this.#gone = true
+        rt.emit({ type: 'expired', id: key.id })
+        return null
+      }
+      if (res.extended) this.#extendedTo = res.session.meta.expiresAt
+      return res.session
+    } catch (err) {
+      if (err instanceof PoisonedSessionError) {
+        this.#gone = true
+        return null
+      }
+      if (!rt.failOpen) throw err
+      // fail-open: serve this request as anonymous and leave the stored session and cookie alone.
+      this.#detached = true
+      this.#gone = true
+      return null
+    }
+  }
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > FIELD_NAME_MAX || name.startsWith(RESERVED_PREFIX)) {
+    throw new SessionLimitError(
+      `session field names must be 1 to ${FIELD_NAME_MAX} characters and not start with "${RESERVED_PREFIX}"`,
+      400,
+    )
+  }
+}
+
+function checkList(list: unknown, what: string): string[] {
+  if (!Array.isArray(list) || list.length > 64 || !list.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 64)) {
+    throw new SessionStateError(`${what} must be a list of at most 64 non-empty strings`)
+  }
+  return [...list]
+}
+
+function decode(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    // A value edited by hand in the store: treat it as absent rather than crash the request.
+    return undefined
+  }
+}
+
+function utf8Length(text: string): number {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x80) bytes += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1
+  }
+  return bytes
+}

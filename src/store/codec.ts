@@ -1,0 +1,121 @@
+import { RESERVED_PREFIX, type SessionMeta, type StoredSession } from './types.js'
+
+/**
+ * How a session is laid out as one Redis hash: data fields under their own names, metadata
+ * under short reserved names (`$` + one letter) so that a session costs few bytes. The Lua
+ * scripts read `$e` (idle deadline), `$a` (absolute deadline) and `$u` (uid) by these names.
+ */
+export const META_FIELDS = {
+  createdAt: '$c',
+  expiresAt: '$e',
+  absoluteExpiresAt: '$a',
+  lastSeenAt: '$l',
+  uid: '$u',
+  roles: '$r',
+  authTime: '$t',
+  amr: '$m',
+  rotatedAt: '$o',
+  client: '$h',
+} as const satisfies Record<keyof SessionMeta, string>
+
+/** Flash values are data fields under this reserved prefix (read once, then deleted). */
+export const FLASH_PREFIX = '$f:'
+
+const NUMBER_META = ['createdAt', 'expiresAt', 'absoluteExpiresAt', 'lastSeenAt', 'authTime', 'rotatedAt'] as const
+const LIST_META = ['roles', 'amr'] as const
+
+/** A hash that cannot be a session we wrote (edited by hand, or another program's key). */
+export class PoisonedSessionError extends Error {
+  override name = 'PoisonedSessionError'
+}
+
+/** Encodes the metadata fields present in `meta` as hash fields. */
+export function encodeMeta(meta: Partial<SessionMeta>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of NUMBER_META) {
+    const v = meta[name]
+    if (v !== undefined) out[META_FIELDS[name]] = String(v)
+  }
+  for (const name of LIST_META) {
+    const v = meta[name]
+    if (v !== undefined) out[META_FIELDS[name]] = JSON.stringify(v)
+  }
+  if (meta.uid !== undefined) out[META_FIELDS.uid] = meta.uid
+  if (meta.client !== undefined) out[META_FIELDS.client] = meta.client
+  return out
+}
+
+/** Flattens a whole session into hash fields. */
+export function encodeSession(session: StoredSession): Record<string, string> {
+  return { ...session.fields, ...encodeMeta(session.meta) }
+}
+
+/**
+ * Rebuilds a session from its hash fields (an object or HGETALL's flat array).
+ * @throws PoisonedSessionError when required metadata is missing or malformed.
+ */
+export function decodeSession(hash: Record<string, string> | readonly string[]): StoredSession {
+  const entries = Array.isArray(hash) ? pairs(hash as readonly string[]) : Object.entries(hash)
+  const fields: Record<string, string> = {}
+  const raw: Record<string, string> = {}
+  for (const [name, value] of entries) {
+    if (typeof value !== 'string') throw new PoisonedSessionError(`field ${name} is not a string`)
+    if (name.startsWith(RESERVED_PREFIX) && !name.startsWith(FLASH_PREFIX)) raw[name] = value
+    else fields[name] = value
+  }
+  const meta: SessionMeta = {
+    createdAt: requiredNumber(raw, 'createdAt'),
+    expiresAt: requiredNumber(raw, 'expiresAt'),
+    absoluteExpiresAt: requiredNumber(raw, 'absoluteExpiresAt'),
+    lastSeenAt: optionalNumber(raw, 'lastSeenAt') ?? requiredNumber(raw, 'createdAt'),
+  }
+  const uid = raw[META_FIELDS.uid]
+  if (uid !== undefined) meta.uid = uid
+  const client = raw[META_FIELDS.client]
+  if (client !== undefined) meta.client = client
+  const authTime = optionalNumber(raw, 'authTime')
+  if (authTime !== undefined) meta.authTime = authTime
+  const rotatedAt = optionalNumber(raw, 'rotatedAt')
+  if (rotatedAt !== undefined) meta.rotatedAt = rotatedAt
+  for (const name of LIST_META) {
+    const text = raw[META_FIELDS[name]]
+    if (text !== undefined) meta[name] = stringList(text, name)
+  }
+  return { fields, meta }
+}
+
+function pairs(flat: readonly string[]): [string, string][] {
+  if (flat.length % 2 !== 0) throw new PoisonedSessionError('odd number of hash entries')
+  const out: [string, string][] = []
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!])
+  return out
+}
+
+function optionalNumber(raw: Record<string, string>, name: keyof typeof META_FIELDS): number | undefined {
+  const text = raw[META_FIELDS[name]]
+  if (text === undefined) return undefined
+  const n = Number(text)
+  if (!/^-?\d{1,16}$/.test(text) || !Number.isSafeInteger(n)) {
+    throw new PoisonedSessionError(`metadata ${name} is not an integer`)
+  }
+  return n
+}
+
+function requiredNumber(raw: Record<string, string>, name: keyof typeof META_FIELDS): number {
+  const n = optionalNumber(raw, name)
+  if (n === undefined) throw new PoisonedSessionError(`metadata ${name} is missing`)
+  return n
+}
+
+function stringList(text: string, name: string): string[] {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new PoisonedSessionError(`metadata ${name} is not JSON`)
+  }
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new PoisonedSessionError(`metadata ${name} is not a list of strings`)
+  }
+  return value as string[]
+}

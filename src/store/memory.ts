@@ -1,0 +1,202 @@
+import { sessionKeyName } from './keys.js'
+import type {
+  CommitResult,
+  CreateOptions,
+  CreateResult,
+  ExtendOptions,
+  LoadOptions,
+  LoadResult,
+  SessionKey,
+  SessionPatch,
+  SessionSummary,
+  Store,
+  StoreHealth,
+  StoredSession,
+} from './types.js'
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /** Most sessions kept; the oldest are evicted beyond it. Default 10000. */
+  maxSessions?: number
+  /** Entries examined for expiry per store call (the sweep never blocks). Default 64. */
+  sweepBatch?: number
+}
+
+interface Entry {
+  key: SessionKey
+  session: StoredSession
+}
+
+/**
+ * An in-process store for development, tests and single-instance apps. Expiry is real (checked
+ * against the caller's clock on every access and swept incrementally), size is bounded, and it
+ * keeps the same per-user index semantics as the Redis stores. On Workers it is per isolate.
+ *
+ * @example
+ * ```ts
+ * import { memoryStore } from 'hono-redis-session/memory'
+ * app.use(session({ store: memoryStore(), keys }))
+ * ```
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): Store {
+  return new MemoryStore(options)
+}
+
+class MemoryStore implements Store {
+  readonly #entries = new Map<string, Entry>()
+  readonly #users = new Map<string, Map<string, number>>()
+  readonly #max: number
+  readonly #sweepBatch: number
+  #cursor: Iterator<[string, Entry]> | undefined
+
+  constructor({ maxSessions = 10_000, sweepBatch = 64 }: MemoryStoreOptions) {
+    if (!Number.isInteger(maxSessions) || maxSessions < 1) {
+      throw new Error('Memory store option "maxSessions" must be a positive integer')
+    }
+    this.#max = maxSessions
+    this.#sweepBatch = sweepBatch
+  }
+
+  async load(key: SessionKey, options: LoadOptions): Promise<LoadResult | null> {
+    this.#sweep(options.now)
+    const entry = this.#live(key, options.now)
+    if (!entry) return null
+    const extended = extend(entry.session, options)
+    if (extended) this.#index(entry)
+    const session = clone(entry.session)
+    if (options.consume) this.#delete(sessionKeyName('', key))
+    return { session, extended }
+  }
+
+  async create(key: SessionKey, session: StoredSession, options: CreateOptions): Promise<CreateResult> {
+    this.#sweep(options.now)
+    const name = sessionKeyName('', key)
+    if (this.#entries.has(name)) throw new Error('session id collision')
+    if (options.replace) this.#delete(sessionKeyName('', options.replace))
+    while (this.#entries.size >= this.#max) {
+      const oldest = this.#entries.keys().next().value as string
+      this.#delete(oldest)
+    }
+    const entry: Entry = { key: { ...key }, session: clone(session) }
+    this.#entries.set(name, entry)
+    return { evicted: this.#index(entry, options.maxSessionsPerUser) }
+  }
+
+  async commit(key: SessionKey, patch: SessionPatch, options: ExtendOptions): Promise<CommitResult | null> {
+    this.#sweep(options.now)
+    const entry = this.#live(key, options.now)
+    if (!entry) return null
+    const { fields, meta } = entry.session
+    for (const [name, value] of Object.entries(patch.set)) fields[name] = value
+    for (const name of patch.del) delete fields[name]
+    for (const [name, value] of Object.entries(patch.meta ?? {})) {
+      if (value !== undefined) (meta as unknown as Record<string, unknown>)[name] = structuredClone(value)
+    }
+    meta.lastSeenAt = options.now
+    const extended = extend(entry.session, options)
+    if (extended) this.#index(entry)
+    return { expiresAt: meta.expiresAt, extended }
+  }
+
+  async destroy(key: SessionKey): Promise<void> {
+    this.#delete(sessionKeyName('', key))
+  }
+
+  async destroyUser(uid: string, now: number): Promise<number> {
+    const ids = this.#users.get(uid)
+    if (!ids) return 0
+    let live = 0
+    for (const id of [...ids.keys()]) {
+      if (this.#live({ id, uid }, now)) live++
+      this.#delete(sessionKeyName('', { id, uid }))
+    }
+    this.#users.delete(uid)
+    return live
+  }
+
+  async listUser(uid: string, now: number): Promise<SessionSummary[]> {
+    const out: SessionSummary[] = []
+    for (const id of [...(this.#users.get(uid)?.keys() ?? [])]) {
+      const entry = this.#live({ id, uid }, now)
+      if (!entry) continue
+      const { createdAt, lastSeenAt, expiresAt, authTime, amr, client } = entry.session.meta
+      out.push({ id, createdAt, lastSeenAt, expiresAt, authTime, amr: amr && [...amr], client })
+    }
+    return out.sort((a, b) => a.expiresAt - b.expiresAt)
+  }
+
+  async ping(): Promise<StoreHealth> {
+    return { latencyMs: 0, details: { store: 'memory', sessions: this.#entries.size } }
+  }
+
+  /** The entry when it exists and has not expired at `now`; an expired one is deleted. */
+  #live(key: SessionKey, now: number): Entry | undefined {
+    const name = sessionKeyName('', key)
+    const entry = this.#entries.get(name)
+    if (!entry) return undefined
+    const { expiresAt, absoluteExpiresAt } = entry.session.meta
+    if (now >= expiresAt || now >= absoluteExpiresAt) {
+      this.#delete(name)
+      return undefined
+    }
+    return entry
+  }
+
+  /** Puts an authenticated entry in its user's index, then evicts beyond the limit. */
+  #index(entry: Entry, limit?: number): string[] {
+    const uid = entry.key.uid
+    if (uid === undefined) return []
+    let ids = this.#users.get(uid)
+    if (!ids) this.#users.set(uid, (ids = new Map()))
+    ids.set(entry.key.id, entry.session.meta.expiresAt)
+    const evicted: string[] = []
+    if (limit && ids.size > limit) {
+      const soonest = [...ids].sort((a, b) => a[1] - b[1]).slice(0, ids.size - limit)
+      for (const [id] of soonest) {
+        evicted.push(id)
+        this.#delete(sessionKeyName('', { id, uid }))
+      }
+    }
+    return evicted
+  }
+
+  #delete(name: string): void {
+    const entry = this.#entries.get(name)
+    if (!entry) return
+    this.#entries.delete(name)
+    const uid = entry.key.uid
+    if (uid === undefined) return
+    const ids = this.#users.get(uid)
+    ids?.delete(entry.key.id)
+    if (ids?.size === 0) this.#users.delete(uid)
+  }
+
+  /** Examines a few entries from where the last sweep stopped, deleting expired ones. */
+  #sweep(now: number): void {
+    for (let i = 0; i < this.#sweepBatch; i++) {
+      this.#cursor ??= this.#entries.entries()
+      const next = this.#cursor.next()
+      if (next.done) {
+        this.#cursor = undefined
+        return
+      }
+      const { expiresAt, absoluteExpiresAt } = next.value[1].session.meta
+      if (now >= expiresAt || now >= absoluteExpiresAt) this.#delete(next.value[0])
+    }
+  }
+}
+
+/** Moves the idle deadline when due; returns whether it moved. */
+function extend(session: StoredSession, { now, extendIfBefore, extendTo }: ExtendOptions): boolean {
+  const meta = session.meta
+  if (meta.expiresAt > extendIfBefore) return false
+  const to = Math.min(extendTo, meta.absoluteExpiresAt)
+  if (to <= meta.expiresAt) return false
+  meta.expiresAt = to
+  meta.lastSeenAt = now
+  return true
+}
+
+function clone(session: StoredSession): StoredSession {
+  return structuredClone(session)
+}

@@ -1,0 +1,165 @@
+/**
+ * The storage contract behind the session middleware.
+ *
+ * Every method is one round trip to the backing store (one script call for Redis), except where
+ * noted. All instants are epoch milliseconds taken from the middleware's clock (`now`), so that
+ * expiry is enforced with the same clock the middleware uses, and tests can inject time.
+ *
+ * Semantics that every store must share (the conformance suite in `test/conformance.ts` checks
+ * them):
+ * - A session is gone when its entry is missing, or when `now >= meta.expiresAt` (idle deadline),
+ *   or when `now >= meta.absoluteExpiresAt`. A gone session is never returned, and is never
+ *   brought back by `commit` (no resurrection).
+ * - The backing TTL always equals `meta.expiresAt - now` at the moment it is set: the store TTL
+ *   and `meta.expiresAt` move together, and the middleware derives the cookie `Max-Age` from the
+ *   same value.
+ * - Authenticated sessions (`key.uid` set) are listed in a per-user index whose members are
+ *   session ids scored by their `expiresAt`; members past `now` are pruned on every write to it.
+ */
+export interface Store {
+  /**
+   * Reads a session. When it exists and its idle deadline is at or before `extendIfBefore`,
+   * moves the deadline to `extendTo` (capped by the absolute deadline) and resets the TTL.
+   * With `consume: true` the entry is deleted in the same atomic step (used to move a session
+   * to a new key when its secret is regenerated).
+   * @returns the session, or `null` when it is gone.
+   */
+  load(key: SessionKey, options: LoadOptions): Promise<LoadResult | null>
+
+  /**
+   * Writes a new session (it must not exist yet). Adds it to its user's index when
+   * `key.uid` is set and then evicts the sessions of that user that expire soonest while
+   * more than `maxSessionsPerUser` remain. When `replace` is given, that entry is deleted too
+   * (atomically when it lives in the same slot, otherwise as a second call).
+   */
+  create(key: SessionKey, session: StoredSession, options: CreateOptions): Promise<CreateResult>
+
+  /**
+   * Applies a field patch to an existing session: sets `patch.set`, deletes `patch.del`,
+   * merges `patch.meta`, and extends the idle deadline as `load` does.
+   * @returns `null` when the session is gone (nothing is written), else the deadline after.
+   */
+  commit(key: SessionKey, patch: SessionPatch, options: ExtendOptions): Promise<CommitResult | null>
+
+  /** Deletes a session and removes it from its user's index. Idempotent. */
+  destroy(key: SessionKey): Promise<void>
+
+  /** Deletes every session of a user and the index, atomically. @returns how many were live. */
+  destroyUser(uid: string, now: number): Promise<number>
+
+  /** Lists the live sessions of a user, soonest expiry first. Prunes the index as it reads. */
+  listUser(uid: string, now: number): Promise<SessionSummary[]>
+
+  /** Checks the store answers. Rejects (with a {@link StoreError}) when it does not. */
+  ping(): Promise<StoreHealth>
+
+  /** Releases connections and timers the store created itself (never a client passed in). */
+  close?(): Promise<void>
+}
+
+/** Identifies one session. Derived from the secret; never the secret itself. */
+export interface SessionKey {
+  /** base64url(SHA-256(secret)), 43 characters. */
+  readonly id: string
+  /** The bound user when authenticated; selects the user's hash slot and index. */
+  readonly uid?: string | undefined
+}
+
+/** Reserved metadata kept beside the data. All instants are epoch milliseconds. */
+export interface SessionMeta {
+  /** When the session was first created (kept across regeneration). */
+  createdAt: number
+  /** The sliding idle deadline. Never after `absoluteExpiresAt`. */
+  expiresAt: number
+  /** The absolute deadline, a whole second (it equals the token's `exp` times 1000). */
+  absoluteExpiresAt: number
+  /** The last time the deadline was extended or the session written. */
+  lastSeenAt: number
+  /** The bound user id. */
+  uid?: string | undefined
+  /** Server-side roles of the user. */
+  roles?: string[] | undefined
+  /** When the user last authenticated (first factor or step-up). */
+  authTime?: number | undefined
+  /** Authentication methods used (`pwd`, `otp`, ...). */
+  amr?: string[] | undefined
+  /** When the secret was last regenerated. */
+  rotatedAt?: number | undefined
+  /** A short client hint (user agent summary) for "my devices". */
+  client?: string | undefined
+}
+
+/** A whole session as stored: encoded data fields plus metadata. */
+export interface StoredSession {
+  /** Data fields: name -> encoded value (JSON text, or sealed when encrypted at rest). */
+  fields: Record<string, string>
+  meta: SessionMeta
+}
+
+/** When and how far to extend the idle deadline. */
+export interface ExtendOptions {
+  /** The middleware's current time. */
+  now: number
+  /** Extend when `meta.expiresAt <= extendIfBefore`. */
+  extendIfBefore: number
+  /** The new idle deadline when extending (the middleware already capped it). */
+  extendTo: number
+}
+
+export interface LoadOptions extends ExtendOptions {
+  /** Delete the entry (and its index member) in the same atomic step as the read. */
+  consume?: boolean
+}
+
+export interface LoadResult {
+  session: StoredSession
+  /** Whether the deadline (and TTL) moved in this call; `session.meta.expiresAt` is the new one. */
+  extended: boolean
+}
+
+export interface CreateOptions {
+  now: number
+  /** Evict the soonest-expiring sessions of the user beyond this many (0 or absent: no limit). */
+  maxSessionsPerUser?: number | undefined
+  /** An entry to delete as part of the creation (regeneration). */
+  replace?: SessionKey | undefined
+}
+
+export interface CreateResult {
+  /** Ids of the sessions of the same user evicted by `maxSessionsPerUser`. */
+  evicted: string[]
+}
+
+/** A field-level change: only what the request changed reaches the store. */
+export interface SessionPatch {
+  set: Record<string, string>
+  del: string[]
+  /** Metadata fields to overwrite (`undefined` values are left alone). */
+  meta?: Partial<Omit<SessionMeta, 'createdAt' | 'absoluteExpiresAt' | 'uid'>> | undefined
+}
+
+export interface CommitResult {
+  expiresAt: number
+  extended: boolean
+}
+
+/** One entry of a user's "devices" list. */
+export interface SessionSummary {
+  id: string
+  createdAt: number
+  lastSeenAt: number
+  expiresAt: number
+  authTime?: number | undefined
+  amr?: string[] | undefined
+  client?: string | undefined
+}
+
+export interface StoreHealth {
+  /** Round-trip time of the ping, milliseconds. */
+  latencyMs: number
+  /** Free-form details the store knows (role, replication, failover state). */
+  details?: Record<string, unknown>
+}
+
+/** Prefix of reserved field names: data field names must not start with it. */
+export const RESERVED_PREFIX = '$'

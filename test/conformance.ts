@@ -1,0 +1,276 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { SessionKey, SessionMeta, Store, StoredSession } from '../src/store/types.js'
+
+/**
+ * The store conformance suite: every store joins with one line,
+ * `testStore('name', async () => ({ store, cleanup }))`.
+ * Times are real epoch milliseconds with offsets, so TTLs set in Redis stay long enough for the
+ * test (minutes) while the deadlines checked by the scripts move with the `now` argument.
+ */
+export function testStore(
+  name: string,
+  setup: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>,
+): void {
+  describe(`store conformance: ${name}`, () => {
+    let store: Store
+    let cleanup: (() => Promise<void>) | undefined
+    beforeAll(async () => {
+      ;({ store, cleanup } = await setup())
+    })
+    afterAll(async () => {
+      await cleanup?.()
+    })
+
+    const IDLE = 10 * 60_000
+    let counter = 0
+    const newId = () => {
+      const n = `${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2)}`
+      return (n + 'A'.repeat(43)).slice(0, 43).replace(/[^A-Za-z0-9_-]/g, 'x')
+    }
+    const uniqueUser = (label: string) => `${label}-${newId().slice(0, 12)}`
+    const sessionAt = (now: number, extra: Partial<SessionMeta> = {}, fields = {}): StoredSession => ({
+      fields: { ...fields },
+      meta: {
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + IDLE,
+        absoluteExpiresAt: Math.floor((now + 6 * IDLE) / 1000) * 1000,
+        ...extra,
+      },
+    })
+    const noExtend = (now: number) => ({ now, extendIfBefore: 0, extendTo: 0 })
+    const create = async (key: SessionKey, now: number, fields = {}, meta: Partial<SessionMeta> = {}) => {
+      await store.create(key, sessionAt(now, { uid: key.uid, ...meta }, fields), { now })
+    }
+
+    it('creates and loads a session with its fields and metadata', async () => {
+      const now = Date.now()
+      const key = { id: newId() }
+      await create(key, now, { a: '1', b: '"two"' }, { client: 'Firefox on Linux', amr: ['pwd'], roles: ['user'] })
+      const got = await store.load(key, noExtend(now + 1000))
+      expect(got?.extended).toBe(false)
+      expect(got?.session.fields).toEqual({ a: '1', b: '"two"' })
+      expect(got?.session.meta).toMatchObject({
+        createdAt: now,
+        expiresAt: now + IDLE,
+        client: 'Firefox on Linux',
+        amr: ['pwd'],
+        roles: ['user'],
+      })
+    })
+
+    it('returns null for a session that never existed', async () => {
+      expect(await store.load({ id: newId() }, noExtend(Date.now()))).toBeNull()
+      expect(await store.load({ id: newId(), uid: 'nobody' }, noExtend(Date.now()))).toBeNull()
+    })
+
+    it('enforces the idle and the absolute deadline against the caller clock', async () => {
+      const now = Date.now()
+      const idle = { id: newId() }
+      await create(idle, now)
+      expect(await store.load(idle, noExtend(now + IDLE - 1))).not.toBeNull()
+      expect(await store.load(idle, noExtend(now + IDLE))).toBeNull()
+      // once found expired it is gone for good
+      expect(await store.load(idle, noExtend(now))).toBeNull()
+
+      const abs = { id: newId() }
+      await store.create(abs, sessionAt(now, { absoluteExpiresAt: now + 2000 }), { now })
+      expect(await store.load(abs, noExtend(now + 1999))).not.toBeNull()
+      expect(await store.load(abs, noExtend(now + 2000))).toBeNull()
+    })
+
+    it('extends only when due, never past the absolute deadline', async () => {
+      const now = Date.now()
+      const key = { id: newId() }
+      await create(key, now)
+      // not due: deadline is after extendIfBefore
+      const early = await store.load(key, { now: now + 1000, extendIfBefore: now + 1000, extendTo: now + 1000 + IDLE })
+      expect(early?.extended).toBe(false)
+      expect(early?.session.meta.expiresAt).toBe(now + IDLE)
+      // due
+      const later = now + IDLE / 2
+      const due = await store.load(key, { now: later, extendIfBefore: later + IDLE / 2, extendTo: later + IDLE })
+      expect(due?.extended).toBe(true)
+      expect(due?.session.meta.expiresAt).toBe(later + IDLE)
+      expect(due?.session.meta.lastSeenAt).toBe(later)
+      const again = await store.load(key, noExtend(later + 1))
+      expect(again?.session.meta.expiresAt).toBe(later + IDLE)
+      // capped by the absolute deadline
+      const short = { id: newId() }
+      const abs = Math.floor((now + IDLE + 3000) / 1000) * 1000
+      await store.create(short, sessionAt(now, { absoluteExpiresAt: abs }), { now })
+      const mid = now + IDLE / 2
+      const capped = await store.load(short, { now: mid, extendIfBefore: mid + IDLE, extendTo: mid + IDLE })
+      expect(capped?.extended).toBe(true)
+      expect(capped?.session.meta.expiresAt).toBe(abs)
+    })
+
+    it('commits a field patch: only changed fields, deletes, metadata', async () => {
+      const now = Date.now()
+      const key = { id: newId() }
+      await create(key, now, { keep: '"k"', change: '1', drop: 'true' })
+      const res = await store.commit(
+        key,
+        { set: { change: '2', added: '[1,2]' }, del: ['drop', 'absent'], meta: { roles: ['admin'], authTime: now } },
+        noExtend(now + 10),
+      )
+      expect(res).toEqual({ expiresAt: now + IDLE, extended: false })
+      const got = await store.load(key, noExtend(now + 20))
+      expect(got?.session.fields).toEqual({ keep: '"k"', change: '2', added: '[1,2]' })
+      expect(got?.session.meta.roles).toEqual(['admin'])
+      expect(got?.session.meta.authTime).toBe(now)
+      expect(got?.session.meta.lastSeenAt).toBe(now + 10)
+    })
+
+    it('commit extends like load and reports the new deadline', async () => {
+      const now = Date.now()
+      const key = { id: newId() }
+      await create(key, now)
+      const t = now + IDLE - 5000
+      const res = await store.commit(key, { set: { x: '1' }, del: [] }, { now: t, extendIfBefore: t + IDLE, extendTo: t + IDLE })
+      expect(res).toEqual({ expiresAt: t + IDLE, extended: true })
+      expect((await store.load(key, noExtend(now + IDLE + 1000)))?.session.fields).toEqual({ x: '1' })
+    })
+
+    it('never resurrects a destroyed or expired session on commit', async () => {
+      const now = Date.now()
+      const key = { id: newId() }
+      await create(key, now, { a: '1' })
+      await store.destroy(key)
+      expect(await store.commit(key, { set: { a: '2' }, del: [] }, noExtend(now))).toBeNull()
+      expect(await store.load(key, noExtend(now))).toBeNull()
+
+      const expired = { id: newId() }
+      await create(expired, now)
+      expect(await store.commit(expired, { set: { a: '2' }, del: [] }, noExtend(now + IDLE))).toBeNull()
+      expect(await store.load(expired, noExtend(now))).toBeNull()
+    })
+
+    it('destroy is idempotent', async () => {
+      const key = { id: newId() }
+      await store.destroy(key)
+      await create(key, Date.now())
+      await store.destroy(key)
+      await store.destroy(key)
+      expect(await store.load(key, noExtend(Date.now()))).toBeNull()
+    })
+
+    it('consume reads and deletes in one step', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('consume')
+      const key = { id: newId(), uid }
+      await create(key, now, { a: '1' })
+      const got = await store.load(key, { ...noExtend(now), consume: true })
+      expect(got?.session.fields).toEqual({ a: '1' })
+      expect(await store.load(key, noExtend(now))).toBeNull()
+      expect(await store.listUser(uid, now)).toEqual([])
+    })
+
+    it('create with replace deletes the replaced entry (same user and across users)', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('replace')
+      const anon = { id: newId() }
+      await create(anon, now, { cart: '[1]' })
+      const first = { id: newId(), uid }
+      await store.create(first, sessionAt(now, { uid }, { cart: '[1]' }), { now, replace: anon })
+      expect(await store.load(anon, noExtend(now))).toBeNull()
+      const second = { id: newId(), uid }
+      await store.create(second, sessionAt(now, { uid }), { now, replace: first })
+      expect(await store.load(first, noExtend(now))).toBeNull()
+      expect((await store.listUser(uid, now)).map((s) => s.id)).toEqual([second.id])
+    })
+
+    it('lists a user\'s live sessions, soonest expiry first, never an expired one', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('list')
+      const a = { id: newId(), uid }
+      const b = { id: newId(), uid }
+      const c = { id: newId(), uid }
+      await store.create(a, sessionAt(now, { uid, expiresAt: now + 3000, client: 'A' }), { now })
+      await store.create(b, sessionAt(now, { uid, expiresAt: now + 2000, client: 'B', authTime: now, amr: ['pwd', 'otp'] }), { now })
+      await store.create(c, sessionAt(now, { uid, expiresAt: now + 1000, client: 'C' }), { now })
+      const list = await store.listUser(uid, now + 500)
+      expect(list.map((s) => s.client)).toEqual(['C', 'B', 'A'])
+      expect(list[1]).toMatchObject({ id: b.id, createdAt: now, expiresAt: now + 2000, authTime: now, amr: ['pwd', 'otp'] })
+      expect((await store.listUser(uid, now + 1500)).map((s) => s.id)).toEqual([b.id, a.id])
+      expect(await store.listUser(uid, now + 3000)).toEqual([])
+      expect(await store.listUser(uniqueUser('none'), now)).toEqual([])
+    })
+
+    it('index follows extension and destroy', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('idx')
+      const a = { id: newId(), uid }
+      const b = { id: newId(), uid }
+      await store.create(a, sessionAt(now, { uid, expiresAt: now + 1000 }), { now })
+      await store.create(b, sessionAt(now, { uid, expiresAt: now + 2000 }), { now })
+      await store.load(a, { now: now + 500, extendIfBefore: now + 5000, extendTo: now + 5000 })
+      expect((await store.listUser(uid, now + 1500)).map((s) => [s.id, s.expiresAt])).toEqual([
+        [b.id, now + 2000],
+        [a.id, now + 5000],
+      ])
+      await store.destroy(b)
+      expect((await store.listUser(uid, now)).map((s) => s.id)).toEqual([a.id])
+    })
+
+    it('evicts the soonest-expiring sessions beyond maxSessionsPerUser', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('max')
+      const keys = [0, 1, 2, 3].map(() => ({ id: newId(), uid }))
+      const evicted: string[] = []
+      for (const [i, key] of keys.entries()) {
+        const r = await store.create(key, sessionAt(now + i, { uid, expiresAt: now + IDLE + i }), {
+          now: now + i,
+          maxSessionsPerUser: 2,
+        })
+        evicted.push(...r.evicted)
+      }
+      expect(evicted).toEqual([keys[0]!.id, keys[1]!.id])
+      expect((await store.listUser(uid, now + 10)).map((s) => s.id)).toEqual([keys[2]!.id, keys[3]!.id])
+      expect(await store.load(keys[0]!, noExtend(now + 10))).toBeNull()
+    })
+
+    it('destroyUser removes every session of the user and counts the live ones', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('all')
+      const other = uniqueUser('other')
+      const keys = [0, 1, 2].map(() => ({ id: newId(), uid }))
+      for (const key of keys) await create(key, now)
+      const keep = { id: newId(), uid: other }
+      await create(keep, now)
+      expect(await store.destroyUser(uid, now)).toBe(3)
+      for (const key of keys) expect(await store.load(key, noExtend(now))).toBeNull()
+      expect(await store.listUser(uid, now)).toEqual([])
+      expect(await store.load(keep, noExtend(now))).not.toBeNull()
+      expect(await store.destroyUser(uid, now)).toBe(0)
+    })
+
+    it('keeps user ids with hash-tag and separator characters apart', async () => {
+      const now = Date.now()
+      const odd = ['a}b', '{x}', 'a:b', 'ü ser', 'a%7Db']
+      const keys = odd.map((uid) => ({ id: newId(), uid }))
+      for (const key of keys) await create(key, now)
+      for (const key of keys) {
+        expect((await store.listUser(key.uid, now)).map((s) => s.id)).toEqual([key.id])
+      }
+    })
+
+    it('stores any string value byte for byte', async () => {
+      const now = Date.now()
+      const key = { id: newId() }
+      const values = {
+        unicode: JSON.stringify('héllo wörld 🎉 \u0000 \u2028'),
+        big: JSON.stringify('x'.repeat(32 * 1024)),
+        nested: JSON.stringify({ a: [1, { b: null }], c: 1e300 }),
+        empty: '""',
+      }
+      await create(key, now, values)
+      expect((await store.load(key, noExtend(now)))?.session.fields).toEqual(values)
+    })
+
+    it('ping answers with a latency', async () => {
+      const health = await store.ping()
+      expect(health.latencyMs).toBeGreaterThanOrEqual(0)
+    })
+  })
+}
