@@ -1,0 +1,127 @@
+import { Hono } from 'hono'
+import { csrf } from 'hono/csrf'
+import { session, type SessionEnv } from '../index.js'
+import type { SessionOptions } from '../runtime.js'
+import type { Store } from '../store/types.js'
+import { homePage, loginPage } from './pages.js'
+import { checkLogin } from './users.js'
+
+/** The demo's session data. Preferences are fields named `pref.<name>`. */
+export type DemoData = { count: number } & Record<`pref.${string}`, string>
+
+export interface DemoOptions extends Omit<SessionOptions, 'store'> {
+  store: Store
+  /** Timeout of the `/readyz` store ping, milliseconds. Default 1000. */
+  readyTimeoutMs?: number
+}
+
+const PREF_NAME = /^[A-Za-z0-9_-]{1,64}$/
+const PREF_VALUE_MAX = 1024
+
+/**
+ * The demo app, shared by the Node server, the Worker and Pages Functions. Its HTTP contract is
+ * public: see the README.
+ */
+export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> {
+  const { store, readyTimeoutMs = 1000 } = options
+  const app = new Hono<SessionEnv<DemoData>>()
+
+  // Liveness: never depends on the store.
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  // Readiness: the store answers within the timeout.
+  app.get('/readyz', async (c) => {
+    try {
+      const health = await Promise.race([
+        store.ping(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), readyTimeoutMs)),
+      ])
+      return c.json({ status: 'ok', store: { latencyMs: round(health.latencyMs), ...health.details } })
+    } catch (err) {
+      const reason = (err as Error).message === 'timeout' ? `no answer within ${readyTimeoutMs} ms` : 'ping failed'
+      return c.json({ status: 'error', error: `session store unavailable: ${reason}` }, 503)
+    }
+  })
+
+  app.use(csrf())
+  app.use(session<DemoData>({ ...options, store }))
+
+  app.get('/', async (c) => {
+    const s = c.get('session')
+    const info = s.userId === undefined ? null : await s.info()
+    if (!info?.userId) return c.html(loginPage((await s.flash<string>('error')) ?? undefined))
+    return c.html(homePage(info.userId, info.roles, (await s.get('count')) ?? 0))
+  })
+
+  app.post('/login', async (c) => {
+    const form = await c.req.parseBody()
+    const roles = await checkLogin(form.username, form.password)
+    if (!roles) return c.html(loginPage('Wrong username or password.'), 401)
+    c.get('session').authenticate(form.username as string, { roles, amr: ['pwd'] })
+    return c.redirect('/', 303)
+  })
+
+  app.post('/logout', (c) => {
+    c.get('session').destroy()
+    return c.redirect('/', 303)
+  })
+
+  app.get('/api/me', async (c) => {
+    const info = await c.get('session').info()
+    if (!info?.userId) return c.json({ error: 'not signed in' }, 401)
+    return c.json({ user: info.userId, roles: info.roles })
+  })
+
+  const increment = async (s: SessionEnv<DemoData>['Variables']['session']) => {
+    const count = ((await s.get('count')) ?? 0) + 1
+    s.set('count', count)
+    return count
+  }
+  app.post('/api/counter', async (c) => c.json({ count: await increment(c.get('session')) }))
+  app.post('/counter', async (c) => {
+    await increment(c.get('session'))
+    return c.redirect('/', 303)
+  })
+
+  app.get('/api/sessions', async (c) => {
+    const s = c.get('session')
+    if (s.userId === undefined) return c.json({ error: 'not signed in' }, 401)
+    return c.json({ sessions: await s.listSessions() })
+  })
+
+  app.delete('/api/sessions/:id', async (c) => {
+    const s = c.get('session')
+    if (s.userId === undefined) return c.json({ error: 'not signed in' }, 401)
+    await s.revoke(c.req.param('id'))
+    return c.json({ ok: true })
+  })
+
+  app.post('/api/logout-all', async (c) => {
+    const s = c.get('session')
+    if (s.userId === undefined) return c.json({ error: 'not signed in' }, 401)
+    return c.json({ destroyed: await s.destroyAll() })
+  })
+
+  app.put('/api/prefs/:name', async (c) => {
+    const name = c.req.param('name')
+    const form = await c.req.parseBody()
+    const value = form.value
+    if (!PREF_NAME.test(name)) return c.json({ error: 'preference names are 1-64 characters [A-Za-z0-9_-]' }, 400)
+    if (typeof value !== 'string' || value.length > PREF_VALUE_MAX) {
+      return c.json({ error: `form field "value" is required, at most ${PREF_VALUE_MAX} characters` }, 400)
+    }
+    c.get('session').set(`pref.${name}`, value)
+    return c.json({ ok: true })
+  })
+
+  app.get('/api/prefs', async (c) => {
+    const prefs: Record<string, string> = {}
+    for (const [field, value] of Object.entries(await c.get('session').all())) {
+      if (field.startsWith('pref.')) prefs[field.slice(5)] = value as string
+    }
+    return c.json(prefs)
+  })
+
+  return app
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100
