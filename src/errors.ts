@@ -23,7 +23,9 @@ export class StoreError extends SessionError {
   /** Seconds a client should wait before retrying. */
   retryAfter = 1
   getResponse(): Response {
-    return jsonError(503, this.code, 'Session store unavailable', { 'Retry-After': String(this.retryAfter) })
+    return jsonError(503, this.code, 'Session store unavailable', {
+      'Retry-After': String(this.retryAfter),
+    })
   }
 }
 

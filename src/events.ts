@@ -6,7 +6,12 @@ export type SessionEvent =
   | { type: 'created'; id: string; uid?: string | undefined }
   | { type: 'authenticated'; id: string; uid: string }
   | { type: 'rotated'; id: string; previousId: string; uid?: string | undefined }
-  | { type: 'destroyed'; id: string; uid?: string | undefined; reason: 'logout' | 'revoked' | 'logout-all' }
+  | {
+      type: 'destroyed'
+      id: string
+      uid?: string | undefined
+      reason: 'logout' | 'revoked' | 'logout-all'
+    }
   | { type: 'expired'; id: string }
   | { type: 'invalid-token' }
   | { type: 'evicted'; ids: string[]; uid: string }

@@ -22,8 +22,12 @@ export interface ExpiryPolicy {
 /** Validates the options once, at start-up. */
 export function expiryPolicy(options: ExpiryOptions = {}): ExpiryPolicy {
   const { idleTimeout = 86_400, absoluteTimeout = 604_800, extendAfter = 0.5 } = options
-  for (const [name, v] of [['idleTimeout', idleTimeout], ['absoluteTimeout', absoluteTimeout]] as const) {
-    if (!Number.isFinite(v) || v < 1) throw new Error(`Session option "${name}" must be at least 1 second`)
+  for (const [name, v] of [
+    ['idleTimeout', idleTimeout],
+    ['absoluteTimeout', absoluteTimeout],
+  ] as const) {
+    if (!Number.isFinite(v) || v < 1)
+      throw new Error(`Session option "${name}" must be at least 1 second`)
   }
   if (absoluteTimeout < idleTimeout) {
     throw new Error('Session option "absoluteTimeout" must not be shorter than "idleTimeout"')

@@ -9,7 +9,9 @@ import { Session, kFinish, kOpen, type CookieAction, type SessionData } from './
 export type SessionVariables<Data extends SessionData = SessionData> = { session: Session<Data> }
 
 /** The Hono `Env` for apps using sessions: `new Hono<SessionEnv<MyData>>()`. */
-export type SessionEnv<Data extends SessionData = SessionData> = { Variables: SessionVariables<Data> }
+export type SessionEnv<Data extends SessionData = SessionData> = {
+  Variables: SessionVariables<Data>
+}
 
 /**
  * Server-side sessions for Hono: a JWE cookie naming an entry in a store, sliding idle expiry
@@ -41,8 +43,10 @@ export const session = <Data extends SessionData = SessionData>(
 ): MiddlewareHandler<SessionEnv<Data>> => {
   const runtime = createRuntime(options)
   const { cookieName = 'session', sameSite = 'Lax', domain, insecureLocalhost = false } = options
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(cookieName)) throw new Error('Session option "cookieName" must match [A-Za-z0-9_-]{1,64}')
-  if (sameSite !== 'Lax' && sameSite !== 'Strict') throw new Error('Session option "sameSite" must be "Lax" or "Strict"')
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(cookieName))
+    throw new Error('Session option "cookieName" must match [A-Za-z0-9_-]{1,64}')
+  if (sameSite !== 'Lax' && sameSite !== 'Strict')
+    throw new Error('Session option "sameSite" must be "Lax" or "Strict"')
   const prefix = insecureLocalhost ? undefined : domain ? 'secure' : 'host'
   const cookieOptions: CookieOptions = {
     path: '/',
@@ -55,7 +59,11 @@ export const session = <Data extends SessionData = SessionData>(
 
   return async function session(c, next) {
     if (insecureLocalhost && !isLoopback(c)) {
-      return jsonError(400, 'ERR_SESSION_INSECURE', 'Plain-HTTP sessions are only allowed on localhost')
+      return jsonError(
+        400,
+        'ERR_SESSION_INSECURE',
+        'Plain-HTTP sessions are only allowed on localhost',
+      )
     }
     const s = new Session<Data>(runtime, clientHint(c.req.header('User-Agent')))
     const token = getCookie(c, cookieName, prefix)
@@ -84,7 +92,9 @@ function applyCookie(c: Context, name: string, action: CookieAction, options: Co
 
 function isLoopback(c: Context): boolean {
   const host = new URL(c.req.url).hostname
-  return host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]'
+  return (
+    host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]'
+  )
 }
 
 /** A short, non-identifying description of the client for "my devices". */

@@ -9,14 +9,22 @@ import { memoryStore } from './store/memory.js'
  * refused).
  */
 const port = Number(process.env.PORT ?? 8787)
-if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${process.env.PORT}`)
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  throw new Error(`PORT must be a port number, got ${process.env.PORT}`)
 
 const store = memoryStore()
-const app = createDemoApp({ store, keys: keysFromEnv(process.env.SESSION_KEYS), insecureLocalhost: true })
-
-const server = serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, (info) => {
-  console.log(`hono-redis-session demo on http://localhost:${info.port} (store: memory)`)
+const app = createDemoApp({
+  store,
+  keys: keysFromEnv(process.env.SESSION_KEYS),
+  insecureLocalhost: true,
 })
+
+const server = serve(
+  { fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' },
+  (info) => {
+    console.log(`hono-redis-session demo on http://localhost:${info.port} (store: memory)`)
+  },
+)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

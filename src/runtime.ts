@@ -61,7 +61,8 @@ export interface SessionRuntime {
 
 /** @internal Validates options once, at start-up; throws a plain Error naming the bad option. */
 export function createRuntime(options: SessionOptions): SessionRuntime {
-  if (!options || typeof options !== 'object') throw new Error('Session middleware requires options with "keys"')
+  if (!options || typeof options !== 'object')
+    throw new Error('Session middleware requires options with "keys"')
   const {
     store = memoryStore(),
     maxSessionsPerUser,
@@ -74,7 +75,10 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
   if (onStoreError !== 'fail-closed' && onStoreError !== 'fail-open') {
     throw new Error('Session option "onStoreError" must be "fail-closed" or "fail-open"')
   }
-  if (maxSessionsPerUser !== undefined && !(Number.isInteger(maxSessionsPerUser) && maxSessionsPerUser > 0)) {
+  if (
+    maxSessionsPerUser !== undefined &&
+    !(Number.isInteger(maxSessionsPerUser) && maxSessionsPerUser > 0)
+  ) {
     throw new Error('Session option "maxSessionsPerUser" must be a positive integer')
   }
   if (!(storeTimeoutMs > 0)) throw new Error('Session option "storeTimeoutMs" must be positive')
@@ -106,7 +110,9 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
         // A hand-edited entry is the data's fault, not the store's: the session treats it as gone.
         if (err instanceof PoisonedSessionError) throw err
         const storeError =
-          err instanceof StoreError ? err : new StoreError(`session store ${operation} failed`, { cause: err })
+          err instanceof StoreError
+            ? err
+            : new StoreError(`session store ${operation} failed`, { cause: err })
         emit({ type: 'store-error', operation, code: storeError.code, failOpen })
         throw storeError
       }

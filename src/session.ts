@@ -2,7 +2,13 @@ import { SessionLimitError, SessionStateError } from './errors.js'
 import { extension, initialDeadlines, maxAgeSeconds } from './expiry.js'
 import type { SessionRuntime } from './runtime.js'
 import { FLASH_PREFIX, PoisonedSessionError } from './store/codec.js'
-import { RESERVED_PREFIX, type SessionKey, type SessionMeta, type SessionSummary, type StoredSession } from './store/types.js'
+import {
+  RESERVED_PREFIX,
+  type SessionKey,
+  type SessionMeta,
+  type SessionSummary,
+  type StoredSession,
+} from './store/types.js'
 import { newSecret, secretToId, type TokenClaims } from './token.js'
 
 /** The shape of an app's session data: field name -> JSON-serialisable value. */
@@ -10,9 +16,7 @@ export type SessionData = Record<string, unknown>
 
 /** What the middleware must do with the cookie once the handler is done. */
 export type CookieAction =
-  | { kind: 'none' }
-  | { kind: 'clear' }
-  | { kind: 'set'; token: string; maxAge: number }
+  { kind: 'none' } | { kind: 'clear' } | { kind: 'set'; token: string; maxAge: number }
 
 /** Public facts about the current session (no secret). */
 export interface SessionInfo {
@@ -212,7 +216,8 @@ export class Session<Data extends SessionData = SessionData> {
   /** Revokes one of the user's sessions by its id (from `listSessions`). */
   async revoke(id: string): Promise<void> {
     const key = this.#key
-    if (!key || key.uid === undefined || this.#gone) throw new SessionStateError('revoke() needs an authenticated session')
+    if (!key || key.uid === undefined || this.#gone)
+      throw new SessionStateError('revoke() needs an authenticated session')
     if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw new SessionLimitError('invalid session id', 400)
     if (id === key.id) return this.destroy()
     await this.#rt.call('destroy', () => this.#rt.store.destroy({ id, uid: key.uid }))
@@ -223,7 +228,9 @@ export class Session<Data extends SessionData = SessionData> {
   async destroyAll(): Promise<number> {
     const uid = this.userId
     if (uid === undefined) return 0
-    const n = await this.#rt.call('destroyUser', () => this.#rt.store.destroyUser(uid, this.#rt.now()))
+    const n = await this.#rt.call('destroyUser', () =>
+      this.#rt.store.destroyUser(uid, this.#rt.now()),
+    )
     this.#rt.emit({ type: 'destroyed', id: this.#key!.id, uid, reason: 'logout-all' })
     this.#forget()
     return n
@@ -231,9 +238,11 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** @internal Writes what changed; returns what to do with the cookie. */
   async [kFinish](): Promise<{ cookie: CookieAction; touched: boolean }> {
-    const touched = this.#loading !== undefined || this.#changes.size > 0 || !!this.#regen || this.#clearCookie
+    const touched =
+      this.#loading !== undefined || this.#changes.size > 0 || !!this.#regen || this.#clearCookie
     if (this.#detached) return { cookie: { kind: 'none' }, touched }
-    let cookie: CookieAction = this.#invalidToken || this.#clearCookie ? { kind: 'clear' } : { kind: 'none' }
+    let cookie: CookieAction =
+      this.#invalidToken || this.#clearCookie ? { kind: 'clear' } : { kind: 'none' }
     const destroyKey = this.#destroyKey
     if (destroyKey) {
       await this.#rt.call('destroy', () => this.#rt.store.destroy(destroyKey))
@@ -252,7 +261,11 @@ export class Session<Data extends SessionData = SessionData> {
     }
     if (this.#extendedTo !== undefined && this.#token && this.#claims) {
       const now = this.#rt.now()
-      cookie = { kind: 'set', token: this.#token, maxAge: maxAgeSeconds(now, this.#extendedTo, this.#claims.exp * 1000) }
+      cookie = {
+        kind: 'set',
+        token: this.#token,
+        maxAge: maxAgeSeconds(now, this.#extendedTo, this.#claims.exp * 1000),
+      }
     } else if (this.#gone && this.#token) {
       cookie = { kind: 'clear' }
     }
@@ -270,7 +283,9 @@ export class Session<Data extends SessionData = SessionData> {
     const base = this.#loading ? await this.#loading : undefined
     if (base) this.#checkTotal({ ...base.fields, ...patch.set }, patch.del)
     const abs = this.#claims!.exp * 1000
-    const res = await rt.call('commit', () => rt.store.commit(key, patch, extension(now, abs, rt.policy)))
+    const res = await rt.call('commit', () =>
+      rt.store.commit(key, patch, extension(now, abs, rt.policy)),
+    )
     if (!res) {
       rt.emit({ type: 'expired', id: key.id })
       return null
@@ -333,13 +348,18 @@ export class Session<Data extends SessionData = SessionData> {
     const sid = newSecret()
     const key: SessionKey = { id: await secretToId(sid), uid: meta.uid }
     const result = await rt.call('create', () =>
-      rt.store.create(key, { fields, meta }, { now, replace, maxSessionsPerUser: rt.maxSessionsPerUser }),
+      rt.store.create(
+        key,
+        { fields, meta },
+        { now, replace, maxSessionsPerUser: rt.maxSessionsPerUser },
+      ),
     )
     if (result.evicted.length > 0 && key.uid !== undefined) {
       rt.emit({ type: 'evicted', ids: result.evicted, uid: key.uid })
     }
     if (auth) rt.emit({ type: 'authenticated', id: key.id, uid: auth.uid })
-    else if (previous) rt.emit({ type: 'rotated', id: key.id, previousId: previous.id, uid: key.uid })
+    else if (previous)
+      rt.emit({ type: 'rotated', id: key.id, previousId: previous.id, uid: key.uid })
     else rt.emit({ type: 'created', id: key.id, uid: key.uid })
     const token = await rt.ring.seal({
       sid,
@@ -389,7 +409,8 @@ export class Session<Data extends SessionData = SessionData> {
     } catch {
       text = undefined
     }
-    if (text === undefined) throw new SessionLimitError(`session field "${field}" is not JSON-serialisable`, 400)
+    if (text === undefined)
+      throw new SessionLimitError(`session field "${field}" is not JSON-serialisable`, 400)
     const { maxFieldBytes } = this.#rt.limits
     if (field.length + text.length > maxFieldBytes || utf8Length(text) > maxFieldBytes) {
       throw new SessionLimitError(`session field "${field}" exceeds ${maxFieldBytes} bytes`)
@@ -408,7 +429,9 @@ export class Session<Data extends SessionData = SessionData> {
     const rt = this.#rt
     const now = rt.now()
     try {
-      const res = await rt.call('load', () => rt.store.load(key, extension(now, this.#claims!.exp * 1000, rt.policy)))
+      const res = await rt.call('load', () =>
+        rt.store.load(key, extension(now, this.#claims!.exp * 1000, rt.policy)),
+      )
       if (!res) {
         this.#gone = true
         rt.emit({ type: 'expired', id: key.id })
@@ -431,7 +454,12 @@ export class Session<Data extends SessionData = SessionData> {
 }
 
 function checkName(name: string): void {
-  if (typeof name !== 'string' || name.length === 0 || name.length > FIELD_NAME_MAX || name.startsWith(RESERVED_PREFIX)) {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > FIELD_NAME_MAX ||
+    name.startsWith(RESERVED_PREFIX)
+  ) {
     throw new SessionLimitError(
       `session field names must be 1 to ${FIELD_NAME_MAX} characters and not start with "${RESERVED_PREFIX}"`,
       400,
@@ -440,7 +468,11 @@ function checkName(name: string): void {
 }
 
 function checkList(list: unknown, what: string): string[] {
-  if (!Array.isArray(list) || list.length > 64 || !list.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 64)) {
+  if (
+    !Array.isArray(list) ||
+    list.length > 64 ||
+    !list.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 64)
+  ) {
     throw new SessionStateError(`${what} must be a list of at most 64 non-empty strings`)
   }
   return [...list]

@@ -32,12 +32,15 @@ export const MAX_TOKEN_LENGTH = 4096
 const KID = /^[A-Za-z0-9._-]{1,64}$/
 const SID = /^[A-Za-z0-9_-]{43}$/
 // Five base64url segments; the second (the encrypted key) is empty for `dir`.
-const COMPACT_DIR = /^([A-Za-z0-9_-]+)\.\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{22})$/
+const COMPACT_DIR =
+  /^([A-Za-z0-9_-]+)\.\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{22})$/
 
 /** Decodes and checks one key's secret. Throws a start-up error naming the key. */
 export function decodeKeySecret(entry: TokenKey): Uint8Array {
   if (!entry || typeof entry.kid !== 'string' || !KID.test(entry.kid)) {
-    throw new Error(`Session option "keys": each key needs a "kid" of 1-64 characters [A-Za-z0-9._-]`)
+    throw new Error(
+      `Session option "keys": each key needs a "kid" of 1-64 characters [A-Za-z0-9._-]`,
+    )
   }
   let bytes: Uint8Array
   try {
@@ -46,7 +49,9 @@ export function decodeKeySecret(entry: TokenKey): Uint8Array {
     throw new Error(`Session key "${entry.kid}": secret is not valid base64url`)
   }
   if (!(bytes instanceof Uint8Array) || bytes.length !== 32) {
-    throw new Error(`Session key "${entry.kid}": secret must be exactly 32 bytes (got ${bytes?.length ?? 0})`)
+    throw new Error(
+      `Session key "${entry.kid}": secret must be exactly 32 bytes (got ${bytes?.length ?? 0})`,
+    )
   }
   return bytes
 }
@@ -62,12 +67,15 @@ export class KeyRing {
 
   constructor(entries: readonly TokenKey[]) {
     if (!Array.isArray(entries) || entries.length === 0) {
-      throw new Error('Session option "keys" requires at least one { kid, secret } (the first one seals)')
+      throw new Error(
+        'Session option "keys" requires at least one { kid, secret } (the first one seals)',
+      )
     }
     this.#raw = new Map()
     for (const entry of entries) {
       const bytes = decodeKeySecret(entry)
-      if (this.#raw.has(entry.kid)) throw new Error(`Session option "keys": duplicate kid "${entry.kid}"`)
+      if (this.#raw.has(entry.kid))
+        throw new Error(`Session option "keys": duplicate kid "${entry.kid}"`)
       this.#raw.set(entry.kid, bytes)
     }
     this.#sealKid = entries[0]!.kid

@@ -28,7 +28,11 @@ export function testStore(
       return (n + 'A'.repeat(43)).slice(0, 43).replace(/[^A-Za-z0-9_-]/g, 'x')
     }
     const uniqueUser = (label: string) => `${label}-${newId().slice(0, 12)}`
-    const sessionAt = (now: number, extra: Partial<SessionMeta> = {}, fields = {}): StoredSession => ({
+    const sessionAt = (
+      now: number,
+      extra: Partial<SessionMeta> = {},
+      fields = {},
+    ): StoredSession => ({
       fields: { ...fields },
       meta: {
         createdAt: now,
@@ -39,14 +43,24 @@ export function testStore(
       },
     })
     const noExtend = (now: number) => ({ now, extendIfBefore: 0, extendTo: 0 })
-    const create = async (key: SessionKey, now: number, fields = {}, meta: Partial<SessionMeta> = {}) => {
+    const create = async (
+      key: SessionKey,
+      now: number,
+      fields = {},
+      meta: Partial<SessionMeta> = {},
+    ) => {
       await store.create(key, sessionAt(now, { uid: key.uid, ...meta }, fields), { now })
     }
 
     it('creates and loads a session with its fields and metadata', async () => {
       const now = Date.now()
       const key = { id: newId() }
-      await create(key, now, { a: '1', b: '"two"' }, { client: 'Firefox on Linux', amr: ['pwd'], roles: ['user'] })
+      await create(
+        key,
+        now,
+        { a: '1', b: '"two"' },
+        { client: 'Firefox on Linux', amr: ['pwd'], roles: ['user'] },
+      )
       const got = await store.load(key, noExtend(now + 1000))
       expect(got?.extended).toBe(false)
       expect(got?.session.fields).toEqual({ a: '1', b: '"two"' })
@@ -84,12 +98,20 @@ export function testStore(
       const key = { id: newId() }
       await create(key, now)
       // not due: deadline is after extendIfBefore
-      const early = await store.load(key, { now: now + 1000, extendIfBefore: now + 1000, extendTo: now + 1000 + IDLE })
+      const early = await store.load(key, {
+        now: now + 1000,
+        extendIfBefore: now + 1000,
+        extendTo: now + 1000 + IDLE,
+      })
       expect(early?.extended).toBe(false)
       expect(early?.session.meta.expiresAt).toBe(now + IDLE)
       // due
       const later = now + IDLE / 2
-      const due = await store.load(key, { now: later, extendIfBefore: later + IDLE / 2, extendTo: later + IDLE })
+      const due = await store.load(key, {
+        now: later,
+        extendIfBefore: later + IDLE / 2,
+        extendTo: later + IDLE,
+      })
       expect(due?.extended).toBe(true)
       expect(due?.session.meta.expiresAt).toBe(later + IDLE)
       expect(due?.session.meta.lastSeenAt).toBe(later)
@@ -100,7 +122,11 @@ export function testStore(
       const abs = Math.floor((now + IDLE + 3000) / 1000) * 1000
       await store.create(short, sessionAt(now, { absoluteExpiresAt: abs }), { now })
       const mid = now + IDLE / 2
-      const capped = await store.load(short, { now: mid, extendIfBefore: mid + IDLE, extendTo: mid + IDLE })
+      const capped = await store.load(short, {
+        now: mid,
+        extendIfBefore: mid + IDLE,
+        extendTo: mid + IDLE,
+      })
       expect(capped?.extended).toBe(true)
       expect(capped?.session.meta.expiresAt).toBe(abs)
     })
@@ -111,7 +137,11 @@ export function testStore(
       await create(key, now, { keep: '"k"', change: '1', drop: 'true' })
       const res = await store.commit(
         key,
-        { set: { change: '2', added: '[1,2]' }, del: ['drop', 'absent'], meta: { roles: ['admin'], authTime: now } },
+        {
+          set: { change: '2', added: '[1,2]' },
+          del: ['drop', 'absent'],
+          meta: { roles: ['admin'], authTime: now },
+        },
         noExtend(now + 10),
       )
       expect(res).toEqual({ expiresAt: now + IDLE, extended: false })
@@ -127,9 +157,15 @@ export function testStore(
       const key = { id: newId() }
       await create(key, now)
       const t = now + IDLE - 5000
-      const res = await store.commit(key, { set: { x: '1' }, del: [] }, { now: t, extendIfBefore: t + IDLE, extendTo: t + IDLE })
+      const res = await store.commit(
+        key,
+        { set: { x: '1' }, del: [] },
+        { now: t, extendIfBefore: t + IDLE, extendTo: t + IDLE },
+      )
       expect(res).toEqual({ expiresAt: t + IDLE, extended: true })
-      expect((await store.load(key, noExtend(now + IDLE + 1000)))?.session.fields).toEqual({ x: '1' })
+      expect((await store.load(key, noExtend(now + IDLE + 1000)))?.session.fields).toEqual({
+        x: '1',
+      })
     })
 
     it('never resurrects a destroyed or expired session on commit', async () => {
@@ -142,7 +178,9 @@ export function testStore(
 
       const expired = { id: newId() }
       await create(expired, now)
-      expect(await store.commit(expired, { set: { a: '2' }, del: [] }, noExtend(now + IDLE))).toBeNull()
+      expect(
+        await store.commit(expired, { set: { a: '2' }, del: [] }, noExtend(now + IDLE)),
+      ).toBeNull()
       expect(await store.load(expired, noExtend(now))).toBeNull()
     })
 
@@ -180,18 +218,34 @@ export function testStore(
       expect((await store.listUser(uid, now)).map((s) => s.id)).toEqual([second.id])
     })
 
-    it('lists a user\'s live sessions, soonest expiry first, never an expired one', async () => {
+    it("lists a user's live sessions, soonest expiry first, never an expired one", async () => {
       const now = Date.now()
       const uid = uniqueUser('list')
       const a = { id: newId(), uid }
       const b = { id: newId(), uid }
       const c = { id: newId(), uid }
       await store.create(a, sessionAt(now, { uid, expiresAt: now + 3000, client: 'A' }), { now })
-      await store.create(b, sessionAt(now, { uid, expiresAt: now + 2000, client: 'B', authTime: now, amr: ['pwd', 'otp'] }), { now })
+      await store.create(
+        b,
+        sessionAt(now, {
+          uid,
+          expiresAt: now + 2000,
+          client: 'B',
+          authTime: now,
+          amr: ['pwd', 'otp'],
+        }),
+        { now },
+      )
       await store.create(c, sessionAt(now, { uid, expiresAt: now + 1000, client: 'C' }), { now })
       const list = await store.listUser(uid, now + 500)
       expect(list.map((s) => s.client)).toEqual(['C', 'B', 'A'])
-      expect(list[1]).toMatchObject({ id: b.id, createdAt: now, expiresAt: now + 2000, authTime: now, amr: ['pwd', 'otp'] })
+      expect(list[1]).toMatchObject({
+        id: b.id,
+        createdAt: now,
+        expiresAt: now + 2000,
+        authTime: now,
+        amr: ['pwd', 'otp'],
+      })
       expect((await store.listUser(uid, now + 1500)).map((s) => s.id)).toEqual([b.id, a.id])
       expect(await store.listUser(uid, now + 3000)).toEqual([])
       expect(await store.listUser(uniqueUser('none'), now)).toEqual([])
@@ -226,7 +280,10 @@ export function testStore(
         evicted.push(...r.evicted)
       }
       expect(evicted).toEqual([keys[0]!.id, keys[1]!.id])
-      expect((await store.listUser(uid, now + 10)).map((s) => s.id)).toEqual([keys[2]!.id, keys[3]!.id])
+      expect((await store.listUser(uid, now + 10)).map((s) => s.id)).toEqual([
+        keys[2]!.id,
+        keys[3]!.id,
+      ])
       expect(await store.load(keys[0]!, noExtend(now + 10))).toBeNull()
     })
 

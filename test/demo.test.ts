@@ -9,7 +9,13 @@ const COOKIE = 'session' // the demo runs in localhost dev mode over plain HTTP
 
 export function demo(store: Store = memoryStore()) {
   const app = createDemoApp({ store, keys: [KEY_A], insecureLocalhost: true })
-  const call = async (jar: CookieJar, method: string, path: string, form?: Record<string, string>, origin = 'http://localhost') => {
+  const call = async (
+    jar: CookieJar,
+    method: string,
+    path: string,
+    form?: Record<string, string>,
+    origin = 'http://localhost',
+  ) => {
     const headers: Record<string, string> = { Origin: origin }
     if (jar.cookies.size) headers.Cookie = jar.header()
     let body: string | undefined
@@ -53,7 +59,10 @@ describe('demo app HTTP contract', () => {
     expect(ok.status).toBe(303)
     expect(ok.headers.get('location')).toBe('/')
     expect(jar.cookies.has(COOKIE)).toBe(true)
-    expect(await (await call(jar, 'GET', '/api/me')).json()).toEqual({ user: 'alice', roles: ['user'] })
+    expect(await (await call(jar, 'GET', '/api/me')).json()).toEqual({
+      user: 'alice',
+      roles: ['user'],
+    })
   })
 
   it('GET /api/me: 401 when anonymous; admin has both roles', async () => {
@@ -61,13 +70,17 @@ describe('demo app HTTP contract', () => {
     expect((await call(new CookieJar(), 'GET', '/api/me')).status).toBe(401)
     const jar = new CookieJar()
     await login(jar, 'admin')
-    expect(await (await call(jar, 'GET', '/api/me')).json()).toEqual({ user: 'admin', roles: ['user', 'admin'] })
+    expect(await (await call(jar, 'GET', '/api/me')).json()).toEqual({
+      user: 'admin',
+      roles: ['user', 'admin'],
+    })
   })
 
   it('POST /api/counter counts per session, anonymous too, and survives login', async () => {
     const { call, login } = demo()
     const jar = new CookieJar()
-    for (const n of [1, 2, 3]) expect(await (await call(jar, 'POST', '/api/counter')).json()).toEqual({ count: n })
+    for (const n of [1, 2, 3])
+      expect(await (await call(jar, 'POST', '/api/counter')).json()).toEqual({ count: n })
     const other = new CookieJar()
     expect(await (await call(other, 'POST', '/api/counter')).json()).toEqual({ count: 1 })
     await login(jar)
@@ -90,7 +103,13 @@ describe('demo app HTTP contract', () => {
   it('unsafe form requests from another origin are refused (csrf)', async () => {
     const { call } = demo()
     const jar = new CookieJar()
-    const res = await call(jar, 'POST', '/login', { username: 'alice', password: 'alice-password' }, 'https://evil.example')
+    const res = await call(
+      jar,
+      'POST',
+      '/login',
+      { username: 'alice', password: 'alice-password' },
+      'https://evil.example',
+    )
     expect(res.status).toBe(403)
     expect(jar.cookies.size).toBe(0)
   })
@@ -105,7 +124,7 @@ describe('demo app HTTP contract', () => {
 })
 
 describe('demo sessions, prefs and readiness', () => {
-  it('lists the user\'s sessions, revokes one, logs out everywhere', async () => {
+  it("lists the user's sessions, revokes one, logs out everywhere", async () => {
     const { call, login } = demo()
     const laptop = new CookieJar()
     const phone = new CookieJar()
@@ -132,7 +151,9 @@ describe('demo sessions, prefs and readiness', () => {
     const jar = new CookieJar()
     await login(jar)
     const names = Array.from({ length: 50 }, (_, i) => `p${i}`)
-    const results = await Promise.all(names.map((n) => call(jar, 'PUT', `/api/prefs/${n}`, { value: `v-${n}` })))
+    const results = await Promise.all(
+      names.map((n) => call(jar, 'PUT', `/api/prefs/${n}`, { value: `v-${n}` })),
+    )
     expect(results.every((r) => r.status === 200)).toBe(true)
     const prefs = await (await call(jar, 'GET', '/api/prefs')).json()
     expect(prefs).toEqual(Object.fromEntries(names.map((n) => [n, `v-${n}`])))
@@ -141,13 +162,23 @@ describe('demo sessions, prefs and readiness', () => {
   })
 
   it('GET /readyz pings the store: 200, or 503 naming the failure', async () => {
-    expect(await (await demo().call(new CookieJar(), 'GET', '/readyz')).json()).toMatchObject({ status: 'ok' })
+    expect(await (await demo().call(new CookieJar(), 'GET', '/readyz')).json()).toMatchObject({
+      status: 'ok',
+    })
     const broken = { ...memoryStore(), ping: () => Promise.reject(new Error('down')) } as Store
     const res = await demo(broken).call(new CookieJar(), 'GET', '/readyz')
     expect(res.status).toBe(503)
-    expect(await res.json()).toEqual({ status: 'error', error: 'session store unavailable: ping failed' })
+    expect(await res.json()).toEqual({
+      status: 'error',
+      error: 'session store unavailable: ping failed',
+    })
     const hanging = { ...memoryStore(), ping: () => new Promise(() => {}) } as Store
-    const slow = await createDemoApp({ store: hanging, keys: [KEY_A], insecureLocalhost: true, readyTimeoutMs: 50 }).request('/readyz')
+    const slow = await createDemoApp({
+      store: hanging,
+      keys: [KEY_A],
+      insecureLocalhost: true,
+      readyTimeoutMs: 50,
+    }).request('/readyz')
     expect(slow.status).toBe(503)
     expect(await slow.text()).toContain('no answer within 50 ms')
   })

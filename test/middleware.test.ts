@@ -2,7 +2,14 @@ import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { session } from '../src/index.js'
 import { memoryStore } from '../src/store/memory.js'
-import { CookieJar, KEY_A, countingStore, fakeClock, send, sessionApp } from './helpers/session-app.js'
+import {
+  CookieJar,
+  KEY_A,
+  countingStore,
+  fakeClock,
+  send,
+  sessionApp,
+} from './helpers/session-app.js'
 
 describe('session middleware: data across requests', () => {
   it('sets, gets, deletes fields with real cookies', async () => {
@@ -10,9 +17,14 @@ describe('session middleware: data across requests', () => {
     const jar = new CookieJar()
     expect((await send(app, jar, 'POST', '/set/a', { n: 1, s: 'x' })).status).toBe(200)
     expect(jar.cookies.has('__Host-session')).toBe(true)
-    expect(await (await send(app, jar, 'GET', '/get/a')).json()).toEqual({ value: { n: 1, s: 'x' } })
+    expect(await (await send(app, jar, 'GET', '/get/a')).json()).toEqual({
+      value: { n: 1, s: 'x' },
+    })
     await send(app, jar, 'POST', '/set/b', [1, 2, 3])
-    expect(await (await send(app, jar, 'GET', '/all')).json()).toEqual({ a: { n: 1, s: 'x' }, b: [1, 2, 3] })
+    expect(await (await send(app, jar, 'GET', '/all')).json()).toEqual({
+      a: { n: 1, s: 'x' },
+      b: [1, 2, 3],
+    })
     expect(await (await send(app, jar, 'GET', '/has/b')).json()).toEqual({ has: true })
     await send(app, jar, 'POST', '/delete/a')
     expect(await (await send(app, jar, 'GET', '/all')).json()).toEqual({ b: [1, 2, 3] })
@@ -44,7 +56,13 @@ describe('session middleware: data across requests', () => {
   it('only changed fields reach the store', async () => {
     const store = countingStore()
     let seen: unknown
-    const spying = { ...store, commit: (key: never, patch: never, opts: never) => ((seen = patch), store.commit(key, patch, opts)) }
+    const spying = {
+      ...store,
+      commit: (key: never, patch: never, opts: never) => (
+        (seen = patch),
+        store.commit(key, patch, opts)
+      ),
+    }
     const app = sessionApp({ store: spying })
     const jar = new CookieJar()
     await send(app, jar, 'POST', '/set/a', 1)
@@ -133,7 +151,9 @@ describe('expiry with an injected clock', () => {
     await send(app, jar, 'GET', '/get/a')
     expect(maxAge(jar)).toBe(3600)
     clock.advance(1000)
-    const { info } = (await (await send(app, jar, 'GET', '/info')).json()) as { info: { expiresAt: number } }
+    const { info } = (await (await send(app, jar, 'GET', '/info')).json()) as {
+      info: { expiresAt: number }
+    }
     expect(info.expiresAt).toBe(extendedAt + HOUR)
   })
 
@@ -145,9 +165,12 @@ describe('expiry with an injected clock', () => {
       clock.advance(HOUR / 2 + 1)
       expect(await (await send(app, jar, 'GET', '/get/a')).json()).toEqual({ value: 1 })
       // every reissued cookie ends at or before the absolute deadline
-      if (jar.lastSetCookie.length) expect(clock.now() + maxAge(jar) * 1000).toBeLessThanOrEqual(start + 4 * HOUR)
+      if (jar.lastSetCookie.length)
+        expect(clock.now() + maxAge(jar) * 1000).toBeLessThanOrEqual(start + 4 * HOUR)
     }
-    const { info } = (await (await send(app, jar, 'GET', '/info')).json()) as { info: { expiresAt: number } }
+    const { info } = (await (await send(app, jar, 'GET', '/info')).json()) as {
+      info: { expiresAt: number }
+    }
     expect(info.expiresAt).toBeLessThanOrEqual(start + 4 * HOUR)
     clock.set(start + 4 * HOUR)
     expect(await (await send(app, jar, 'GET', '/get/a')).json()).toEqual({ value: null })
@@ -243,7 +266,9 @@ describe('limits and bad input', () => {
     expect(() => session({ keys: [{ kid: 'a', secret: 'c2hvcnQ' }] })).toThrow(/32 bytes/)
     expect(() => session({ keys: [{ kid: 'a', secret: '!!!' }] })).toThrow(/base64url|32 bytes/)
     expect(() => session({ keys: [KEY_A, KEY_A] })).toThrow(/duplicate/)
-    expect(() => session({ keys: [KEY_A], idleTimeout: 10, absoluteTimeout: 5 })).toThrow(/absoluteTimeout/)
+    expect(() => session({ keys: [KEY_A], idleTimeout: 10, absoluteTimeout: 5 })).toThrow(
+      /absoluteTimeout/,
+    )
     expect(() => session({ keys: [KEY_A], extendAfter: 2 })).toThrow(/extendAfter/)
     expect(() => session({ keys: [KEY_A], onStoreError: 'maybe' as never })).toThrow(/onStoreError/)
   })

@@ -1,8 +1,31 @@
-import { CompactEncrypt, EncryptJWT, SignJWT, UnsecuredJWT, base64url, generateKeyPair, jwtDecrypt } from 'jose'
+import {
+  CompactEncrypt,
+  EncryptJWT,
+  SignJWT,
+  UnsecuredJWT,
+  base64url,
+  generateKeyPair,
+  jwtDecrypt,
+} from 'jose'
 import { describe, expect, it } from 'vitest'
 import { memoryStore } from '../src/store/memory.js'
-import { KeyRing, MAX_TOKEN_LENGTH, isCanonicalBase64url, newSecret, preflight, secretToId } from '../src/token.js'
-import { CookieJar, KEY_A, KEY_B, countingStore, fakeClock, send, sessionApp } from './helpers/session-app.js'
+import {
+  KeyRing,
+  MAX_TOKEN_LENGTH,
+  isCanonicalBase64url,
+  newSecret,
+  preflight,
+  secretToId,
+} from '../src/token.js'
+import {
+  CookieJar,
+  KEY_A,
+  KEY_B,
+  countingStore,
+  fakeClock,
+  send,
+  sessionApp,
+} from './helpers/session-app.js'
 
 const COOKIE = '__Host-session'
 const keyBytes = (k: { secret: string }) => base64url.decode(k.secret)
@@ -42,7 +65,12 @@ describe('identifiers and tokens', () => {
     const calls: unknown[] = []
     const inner = memoryStore()
     const spy = new Proxy(inner, {
-      get: (t, p) => (...args: unknown[]) => (calls.push(args), (t[p as keyof typeof t] as Function).apply(t, args)),
+      get:
+        (t, p) =>
+        (...args: unknown[]) => (
+          calls.push(args),
+          (t[p as keyof typeof t] as Function).apply(t, args)
+        ),
     })
     const app = sessionApp({ store: spy, onEvent: (e) => events.push(e) })
     const jar = new CookieJar()
@@ -66,13 +94,17 @@ describe('identifiers and tokens', () => {
       const replacement = alphabet[(alphabet.indexOf(c) + 1) % alphabet.length]!
       const tampered = token.slice(0, i) + replacement + token.slice(i + 1)
       const got = await probe(app, tampered)
-      expect({ i, status: got.status, body: got.body }).toEqual({ i, status: baseline.status, body: baseline.body })
+      expect({ i, status: got.status, body: got.body }).toEqual({
+        i,
+        status: baseline.status,
+        body: baseline.body,
+      })
     }
     expect(store.total()).toBe(0)
     expect((await probe(app, token)).body).toBe('{"value":"top"}')
   })
 
-  it('S3: every other value of the tag\'s last character is rejected (no non-canonical base64url)', async () => {
+  it("S3: every other value of the tag's last character is rejected (no non-canonical base64url)", async () => {
     const { app, store, token } = await withSession()
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
     const last = token.at(-1)!
@@ -104,11 +136,22 @@ describe('identifiers and tokens', () => {
       await jwt().setProtectedHeader({ alg: 'dir', enc: 'A128CBC-HS256', kid: 'a' }).encrypt(key),
       await jwt().setProtectedHeader({ alg: 'A256KW', enc: 'A256GCM', kid: 'a' }).encrypt(key),
       await jwt().setProtectedHeader({ alg: 'A256GCMKW', enc: 'A256GCM', kid: 'a' }).encrypt(key),
-      await jwt().setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'a' }).encrypt(rsa.publicKey),
-      await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'a' }).setIssuedAt(now).setExpirationTime(now + 3600).sign(key),
-      new UnsecuredJWT(claims).setIssuedAt(now).setExpirationTime(now + 3600).encode(),
+      await jwt()
+        .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'a' })
+        .encrypt(rsa.publicKey),
+      await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', kid: 'a' })
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .sign(key),
+      new UnsecuredJWT(claims)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .encode(),
       // dir/A256GCM header claims but a different key: the tag fails
-      await jwt().setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'a' }).encrypt(keyBytes(KEY_B)),
+      await jwt()
+        .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'a' })
+        .encrypt(keyBytes(KEY_B)),
       // right key, header swapped to another enc after sealing
       swapHeader(token, { alg: 'dir', enc: 'A128GCM', kid: 'a' }),
       swapHeader(token, { alg: 'none', enc: 'A256GCM', kid: 'a' }),
@@ -116,7 +159,10 @@ describe('identifiers and tokens', () => {
     const baseline = await probe(app)
     for (const t of forged) {
       const got = await probe(app, t)
-      expect({ status: got.status, body: got.body }).toEqual({ status: baseline.status, body: baseline.body })
+      expect({ status: got.status, body: got.body }).toEqual({
+        status: baseline.status,
+        body: baseline.body,
+      })
     }
     expect(store.total()).toBe(0)
   })
@@ -131,7 +177,12 @@ describe('identifiers and tokens', () => {
         .encrypt(key)
     const sid = newSecret()
     const ring = new KeyRing([KEY_A])
-    for (const claims of [{ sid, iat: now }, { sid, exp: now + 60 }, { iat: now, exp: now + 60 }, { sid: 'short', iat: now, exp: now + 60 }]) {
+    for (const claims of [
+      { sid, iat: now },
+      { sid, exp: now + 60 },
+      { iat: now, exp: now + 60 },
+      { sid: 'short', iat: now, exp: now + 60 },
+    ]) {
       const t = await seal(claims)
       expect(await ring.open(t, Date.now())).toBeNull()
       expect((await probe(app, t)).body).toBe('{"value":null}')
@@ -147,7 +198,9 @@ describe('identifiers and tokens', () => {
     const jar = new CookieJar()
     await send(app, jar, 'POST', '/set/a', 1)
     const token = jar.cookies.get(COOKIE)!
-    const { payload } = await jwtDecrypt(token, keyBytes(KEY_A), { currentDate: new Date(clock.now()) })
+    const { payload } = await jwtDecrypt(token, keyBytes(KEY_A), {
+      currentDate: new Date(clock.now()),
+    })
     // same sid (the entry exists), exp already past
     const nowS = Math.floor(clock.now() / 1000)
     const expired = await new EncryptJWT({ sid: payload.sid })
@@ -156,7 +209,9 @@ describe('identifiers and tokens', () => {
       .setExpirationTime(nowS - 1)
       .encrypt(keyBytes(KEY_A))
     store.reset()
-    const res = await app.request('http://localhost/get/a', { headers: { Cookie: `${COOKIE}=${expired}` } })
+    const res = await app.request('http://localhost/get/a', {
+      headers: { Cookie: `${COOKIE}=${expired}` },
+    })
     expect(await res.json()).toEqual({ value: null })
     expect(store.total()).toBe(0)
     // entry deleted behind the token's back
@@ -169,7 +224,16 @@ describe('identifiers and tokens', () => {
     const { app, store, token } = await withSession()
     const huge = token + 'A'.repeat(MAX_TOKEN_LENGTH)
     expect(preflight(huge)).toBeNull()
-    for (const bad of ['', '....', 'a.b.c', token.replace('..', '.x.'), `${token}.x`, '%%%', 'eyJ.eyJ..x.y', huge]) {
+    for (const bad of [
+      '',
+      '....',
+      'a.b.c',
+      token.replace('..', '.x.'),
+      `${token}.x`,
+      '%%%',
+      'eyJ.eyJ..x.y',
+      huge,
+    ]) {
       expect(preflight(bad)).toBeNull()
       expect((await probe(app, bad)).body).toBe('{"value":null}')
     }
@@ -182,7 +246,12 @@ describe('identifiers and tokens', () => {
   it('S8: all invalid tokens give the same response, equal to no cookie but for clearing it', async () => {
     const { app, token } = await withSession()
     const none = await probe(app)
-    const invalid = [token.slice(0, -2) + 'AA', 'garbage', token + 'x', swapHeader(token, { alg: 'dir', enc: 'A256GCM', kid: 'zz' })]
+    const invalid = [
+      token.slice(0, -2) + 'AA',
+      'garbage',
+      token + 'x',
+      swapHeader(token, { alg: 'dir', enc: 'A256GCM', kid: 'zz' }),
+    ]
     const results = await Promise.all(invalid.map((t) => probe(app, t)))
     for (const r of results) {
       expect(r).toEqual(results[0])
@@ -214,7 +283,8 @@ describe('cookies and transport', () => {
     const res = await app.request('http://localhost/set/x', { method: 'POST', body: '1' })
     const line = res.headers.get('set-cookie')!
     expect(line).toMatch(/^__Host-session=[^;]+;/)
-    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']) expect(line).toContain(attr)
+    for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/'])
+      expect(line).toContain(attr)
     expect(line).not.toMatch(/Domain=/i)
   })
 
@@ -240,7 +310,12 @@ describe('cookies and transport', () => {
 
   it('C2: Max-Age never outlives the store deadline or the absolute deadline', async () => {
     const clock = fakeClock()
-    const app = sessionApp({ now: clock.now, idleTimeout: 600, absoluteTimeout: 900, extendAfter: 0 })
+    const app = sessionApp({
+      now: clock.now,
+      idleTimeout: 600,
+      absoluteTimeout: 900,
+      extendAfter: 0,
+    })
     const jar = new CookieJar()
     await send(app, jar, 'POST', '/set/a', 1)
     const start = clock.now()
@@ -248,7 +323,9 @@ describe('cookies and transport', () => {
     for (let t = 110_000; t < 880_000; t += 110_000) {
       clock.set(start + t)
       const res = await send(app, jar, 'GET', '/info')
-      const { info } = (await res.json()) as { info: { expiresAt: number; absoluteExpiresAt: number } }
+      const { info } = (await res.json()) as {
+        info: { expiresAt: number; absoluteExpiresAt: number }
+      }
       const setCookie = res.headers.get('set-cookie')
       if (setCookie) {
         reissued++
@@ -264,8 +341,12 @@ describe('cookies and transport', () => {
 
   it('C3: responses touching a session carry Cache-Control: no-store; untouched ones do not', async () => {
     const { app, jar } = await withSession()
-    expect((await send(app, jar, 'GET', '/get/secret-data')).headers.get('cache-control')).toBe('no-store')
-    expect((await send(app, jar, 'POST', '/set/b', 1)).headers.get('cache-control')).toBe('no-store')
+    expect((await send(app, jar, 'GET', '/get/secret-data')).headers.get('cache-control')).toBe(
+      'no-store',
+    )
+    expect((await send(app, jar, 'POST', '/set/b', 1)).headers.get('cache-control')).toBe(
+      'no-store',
+    )
     expect((await send(app, jar, 'GET', '/untouched')).headers.get('cache-control')).toBeNull()
   })
 })

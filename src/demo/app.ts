@@ -33,11 +33,19 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     try {
       const health = await Promise.race([
         store.ping(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), readyTimeoutMs)),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('timeout')), readyTimeoutMs),
+        ),
       ])
-      return c.json({ status: 'ok', store: { latencyMs: round(health.latencyMs), ...health.details } })
+      return c.json({
+        status: 'ok',
+        store: { latencyMs: round(health.latencyMs), ...health.details },
+      })
     } catch (err) {
-      const reason = (err as Error).message === 'timeout' ? `no answer within ${readyTimeoutMs} ms` : 'ping failed'
+      const reason =
+        (err as Error).message === 'timeout'
+          ? `no answer within ${readyTimeoutMs} ms`
+          : 'ping failed'
       return c.json({ status: 'error', error: `session store unavailable: ${reason}` }, 503)
     }
   })
@@ -105,9 +113,13 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     const name = c.req.param('name')
     const form = await c.req.parseBody()
     const value = form.value
-    if (!PREF_NAME.test(name)) return c.json({ error: 'preference names are 1-64 characters [A-Za-z0-9_-]' }, 400)
+    if (!PREF_NAME.test(name))
+      return c.json({ error: 'preference names are 1-64 characters [A-Za-z0-9_-]' }, 400)
     if (typeof value !== 'string' || value.length > PREF_VALUE_MAX) {
-      return c.json({ error: `form field "value" is required, at most ${PREF_VALUE_MAX} characters` }, 400)
+      return c.json(
+        { error: `form field "value" is required, at most ${PREF_VALUE_MAX} characters` },
+        400,
+      )
     }
     c.get('session').set(`pref.${name}`, value)
     return c.json({ ok: true })

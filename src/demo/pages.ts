@@ -12,11 +12,33 @@ export function layout(title: string, body: Page): Page {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · hono-redis-session demo</title>
         <style>
-          body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
-          form { margin: 1rem 0; } label { display: block; margin: .5rem 0 .2rem; }
-          input, button { font: inherit; padding: .4rem .6rem; }
-          :focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
-          .error { color: #a51d2d; }
+          body {
+            font:
+              16px/1.5 system-ui,
+              sans-serif;
+            max-width: 40rem;
+            margin: 2rem auto;
+            padding: 0 1rem;
+          }
+          form {
+            margin: 1rem 0;
+          }
+          label {
+            display: block;
+            margin: 0.5rem 0 0.2rem;
+          }
+          input,
+          button {
+            font: inherit;
+            padding: 0.4rem 0.6rem;
+          }
+          :focus-visible {
+            outline: 3px solid #1a5fb4;
+            outline-offset: 2px;
+          }
+          .error {
+            color: #a51d2d;
+          }
         </style>
       </head>
       <body>
@@ -34,10 +56,19 @@ export function loginPage(error?: string): Page {
         <label for="username">Username</label>
         <input id="username" name="username" autocomplete="username" required />
         <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+        />
         <p><button type="submit">Sign in</button></p>
       </form>
-      <p>Demo users: <code>alice</code> / <code>alice-password</code>, <code>admin</code> / <code>admin-password</code>.</p>`,
+      <p>
+        Demo users: <code>alice</code> / <code>alice-password</code>, <code>admin</code> /
+        <code>admin-password</code>.
+      </p>`,
   )
 }
 

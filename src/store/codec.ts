@@ -21,7 +21,14 @@ export const META_FIELDS = {
 /** Flash values are data fields under this reserved prefix (read once, then deleted). */
 export const FLASH_PREFIX = '$f:'
 
-const NUMBER_META = ['createdAt', 'expiresAt', 'absoluteExpiresAt', 'lastSeenAt', 'authTime', 'rotatedAt'] as const
+const NUMBER_META = [
+  'createdAt',
+  'expiresAt',
+  'absoluteExpiresAt',
+  'lastSeenAt',
+  'authTime',
+  'rotatedAt',
+] as const
 const LIST_META = ['roles', 'amr'] as const
 
 /** A hash that cannot be a session we wrote (edited by hand, or another program's key). */
@@ -91,7 +98,10 @@ function pairs(flat: readonly string[]): [string, string][] {
   return out
 }
 
-function optionalNumber(raw: Record<string, string>, name: keyof typeof META_FIELDS): number | undefined {
+function optionalNumber(
+  raw: Record<string, string>,
+  name: keyof typeof META_FIELDS,
+): number | undefined {
   const text = raw[META_FIELDS[name]]
   if (text === undefined) return undefined
   const n = Number(text)

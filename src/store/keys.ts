@@ -21,9 +21,7 @@ export function decodeUid(encoded: string): string {
 }
 
 export function sessionKeyName(prefix: string, key: SessionKey): string {
-  return key.uid === undefined
-    ? prefix + key.id
-    : `${prefix}{${encodeUid(key.uid)}}:${key.id}`
+  return key.uid === undefined ? prefix + key.id : `${prefix}{${encodeUid(key.uid)}}:${key.id}`
 }
 
 export function userIndexKeyName(prefix: string, uid: string): string {

@@ -68,7 +68,11 @@ class MemoryStore implements Store {
     return { session, extended }
   }
 
-  async create(key: SessionKey, session: StoredSession, options: CreateOptions): Promise<CreateResult> {
+  async create(
+    key: SessionKey,
+    session: StoredSession,
+    options: CreateOptions,
+  ): Promise<CreateResult> {
     this.#sweep(options.now)
     const name = sessionKeyName('', key)
     if (this.#entries.has(name)) throw new Error('session id collision')
@@ -82,7 +86,11 @@ class MemoryStore implements Store {
     return { evicted: this.#index(entry, options.maxSessionsPerUser) }
   }
 
-  async commit(key: SessionKey, patch: SessionPatch, options: ExtendOptions): Promise<CommitResult | null> {
+  async commit(
+    key: SessionKey,
+    patch: SessionPatch,
+    options: ExtendOptions,
+  ): Promise<CommitResult | null> {
     this.#sweep(options.now)
     const entry = this.#live(key, options.now)
     if (!entry) return null
@@ -90,7 +98,8 @@ class MemoryStore implements Store {
     for (const [name, value] of Object.entries(patch.set)) fields[name] = value
     for (const name of patch.del) delete fields[name]
     for (const [name, value] of Object.entries(patch.meta ?? {})) {
-      if (value !== undefined) (meta as unknown as Record<string, unknown>)[name] = structuredClone(value)
+      if (value !== undefined)
+        (meta as unknown as Record<string, unknown>)[name] = structuredClone(value)
     }
     meta.lastSeenAt = options.now
     const extended = extend(entry.session, options)

@@ -8,10 +8,20 @@ export const KEY_A = { kid: 'a', secret: 'A'.repeat(42) + 'A' } // 43 chars -> 3
 export const KEY_B = { kid: 'b', secret: 'B'.repeat(42) + 'A' }
 
 /** A store wrapper that counts calls per operation (the "round trips" of the memory store). */
-export function countingStore(inner: Store = memoryStore()): Store & { calls: Record<string, number>; total(): number; reset(): void } {
+export function countingStore(
+  inner: Store = memoryStore(),
+): Store & { calls: Record<string, number>; total(): number; reset(): void } {
   const calls: Record<string, number> = {}
   const wrapped = {} as Store
-  for (const op of ['load', 'create', 'commit', 'destroy', 'destroyUser', 'listUser', 'ping'] as const) {
+  for (const op of [
+    'load',
+    'create',
+    'commit',
+    'destroy',
+    'destroyUser',
+    'listUser',
+    'ping',
+  ] as const) {
     ;(wrapped as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
       calls[op] = (calls[op] ?? 0) + 1
       return (inner[op] as (...a: unknown[]) => unknown).apply(inner, args)
@@ -59,9 +69,13 @@ export class CookieJar {
 export function sessionApp(options: Partial<SessionOptions> = {}) {
   const app = new Hono<SessionEnv<Record<string, unknown>>>()
   app.use(session({ keys: [KEY_A], ...options }))
-  app.get('/get/:name', async (c) => c.json({ value: (await c.get('session').get(c.req.param('name'))) ?? null }))
+  app.get('/get/:name', async (c) =>
+    c.json({ value: (await c.get('session').get(c.req.param('name'))) ?? null }),
+  )
   app.get('/all', async (c) => c.json(await c.get('session').all()))
-  app.get('/has/:name', async (c) => c.json({ has: await c.get('session').has(c.req.param('name')) }))
+  app.get('/has/:name', async (c) =>
+    c.json({ has: await c.get('session').has(c.req.param('name')) }),
+  )
   app.post('/set/:name', async (c) => {
     c.get('session').set(c.req.param('name'), await c.req.json())
     return c.json({ ok: true })
@@ -74,7 +88,9 @@ export function sessionApp(options: Partial<SessionOptions> = {}) {
     c.get('session').flash(c.req.param('name'), await c.req.json())
     return c.json({ ok: true })
   })
-  app.get('/flash/:name', async (c) => c.json({ value: (await c.get('session').flash(c.req.param('name'))) ?? null }))
+  app.get('/flash/:name', async (c) =>
+    c.json({ value: (await c.get('session').flash(c.req.param('name'))) ?? null }),
+  )
   app.post('/regenerate', (c) => {
     c.get('session').regenerate()
     return c.json({ ok: true })
@@ -87,7 +103,9 @@ export function sessionApp(options: Partial<SessionOptions> = {}) {
     c.get('session').destroy()
     return c.json({ ok: true })
   })
-  app.get('/info', async (c) => c.json({ info: await c.get('session').info(), isNew: c.get('session').isNew }))
+  app.get('/info', async (c) =>
+    c.json({ info: await c.get('session').info(), isNew: c.get('session').isNew }),
+  )
   app.get('/untouched', (c) => c.text('hello'))
   return app
 }
