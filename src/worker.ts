@@ -1,0 +1,70 @@
+import type { ExecutionContext, Hono } from 'hono'
+import { createDemoApp } from './demo/app.js'
+import { keysFromEnv } from './demo/config.js'
+import { memoryStore } from './store/memory.js'
+import type { Store } from './store/types.js'
+
+/** Bindings of the demo Worker (see wrangler.toml). */
+export interface Env {
+  /** The key ring, `kid:secret,...`; set with `wrangler secret put SESSION_KEYS`. */
+  SESSION_KEYS?: string
+  /** Upstash (or the project's gateway) REST URL and token; without them: memory store. */
+  UPSTASH_REDIS_REST_URL?: string
+  UPSTASH_REDIS_REST_TOKEN?: string
+}
+
+interface Apps {
+  /** Secure cookies: every real deployment. */
+  secure: Hono
+  /** Plain-HTTP localhost (`wrangler dev`): no Secure flag, no prefix. */
+  local: Hono
+}
+
+let cached: { signature: string; apps: Apps } | undefined
+
+/**
+ * Builds the demo apps once per isolate and configuration. Without Redis configured the store
+ * is in memory: per isolate, lost on eviction, for development only.
+ */
+export function demoApps(env: Env, makeStore: (env: Env) => Store = memoryStoreWithWarning): Apps {
+  const signature = [
+    env.SESSION_KEYS,
+    env.UPSTASH_REDIS_REST_URL,
+    env.UPSTASH_REDIS_REST_TOKEN,
+  ].join('\n')
+  if (cached?.signature === signature) return cached.apps
+  const store = makeStore(env)
+  const keys = keysFromEnv(env.SESSION_KEYS)
+  const apps = {
+    secure: createDemoApp({ store, keys }) as unknown as Hono,
+    local: createDemoApp({ store, keys, insecureLocalhost: true }) as unknown as Hono,
+  }
+  cached = { signature, apps }
+  return apps
+}
+
+function memoryStoreWithWarning(): Store {
+  console.warn(
+    'hono-redis-session: no UPSTASH_REDIS_REST_URL/TOKEN configured, using the in-memory store: ' +
+      'per isolate, lost on eviction, for development only',
+  )
+  return memoryStore()
+}
+
+/** True for plain-HTTP requests to a loopback host, as `wrangler dev` serves them. */
+export function isLocalHttp(request: Request): boolean {
+  const url = new URL(request.url)
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+}
+
+/** Serves one request of the demo. Shared by the Worker and Pages Functions. */
+export function fetchDemo(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+): Response | Promise<Response> {
+  const apps = demoApps(env)
+  return (isLocalHttp(request) ? apps.local : apps.secure).fetch(request, env, ctx)
+}
+
+export default { fetch: fetchDemo }

@@ -1,0 +1,63 @@
+import { SELF } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+
+/** The demo's HTTP contract, inside workerd, through the Worker's own fetch handler. */
+describe('demo Worker in workerd (memory store)', () => {
+  const jar = new Map<string, string>()
+  const call = async (method: string, path: string, form?: Record<string, string>) => {
+    const headers: Record<string, string> = { Origin: 'http://localhost' }
+    if (jar.size) headers.Cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+    let body: string | undefined
+    if (form) {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded'
+      body = new URLSearchParams(form).toString()
+    }
+    const res = await SELF.fetch(`http://localhost${path}`, {
+      method,
+      headers,
+      body,
+      redirect: 'manual',
+    })
+    for (const line of (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie()) {
+      const [pair] = line.split(';')
+      const [name, value] = [
+        pair!.slice(0, pair!.indexOf('=')),
+        pair!.slice(pair!.indexOf('=') + 1),
+      ]
+      if (/Max-Age=0/.test(line)) jar.delete(name)
+      else jar.set(name, value)
+    }
+    return res
+  }
+
+  it('healthz', async () => {
+    const res = await call('GET', '/healthz')
+    expect(await res.json()).toEqual({ status: 'ok' })
+  })
+
+  it('login, me, counter, sessions, logout-all', async () => {
+    expect((await call('POST', '/login', { username: 'alice', password: 'wrong' })).status).toBe(
+      401,
+    )
+    const login = await call('POST', '/login', { username: 'alice', password: 'alice-password' })
+    expect(login.status).toBe(303)
+    expect(await (await call('GET', '/api/me')).json()).toEqual({ user: 'alice', roles: ['user'] })
+    expect(await (await call('POST', '/api/counter')).json()).toEqual({ count: 1 })
+    expect(await (await call('POST', '/api/counter')).json()).toEqual({ count: 2 })
+    const { sessions } = (await (await call('GET', '/api/sessions')).json()) as {
+      sessions: unknown[]
+    }
+    expect(sessions).toHaveLength(1)
+    expect(await (await call('POST', '/api/logout-all')).json()).toEqual({ destroyed: 1 })
+    expect((await call('GET', '/api/me')).status).toBe(401)
+  })
+
+  it('logout clears the cookie', async () => {
+    await call('POST', '/login', { username: 'admin', password: 'admin-password' })
+    expect(jar.size).toBe(1)
+    const res = await call('POST', '/logout')
+    expect(res.status).toBe(303)
+    expect(jar.size).toBe(0)
+    expect((await call('GET', '/api/me')).status).toBe(401)
+  })
+})

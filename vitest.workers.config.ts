@@ -1,0 +1,12 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+
+/** Tests that run inside workerd: the Worker itself and the edge stores. */
+export default defineConfig({
+  plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+  test: {
+    name: 'workerd',
+    include: ['test/workerd/**/*.test.ts'],
+    testTimeout: 30_000,
+  },
+})
