@@ -11,3 +11,11 @@ export {
 } from './errors.js'
 export { KeyRing, generateKeySecret, type TokenKey, type TokenClaims } from './token.js'
 export type * from './store/types.js'
+export {
+  requireSession,
+  requireRole,
+  requirePermission,
+  requireFreshAuth,
+  AccessError,
+  type FreshAuthOptions,
+} from './guards.js'

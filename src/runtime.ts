@@ -39,6 +39,10 @@ export interface SessionOptions extends ExpiryOptions {
   storeTimeoutMs?: number
   /** Size limits. */
   limits?: SessionLimits
+  /** Role -> permissions, for `requirePermission()` and `session.permissions()`. */
+  permissions?: Record<string, readonly string[]>
+  /** Seal every session value with AES-GCM under a key derived from the session secret. Default false. */
+  encryptAtRest?: boolean
   /** Receives lifecycle events (never a secret). */
   onEvent?: SessionEventHandler
   /** The clock, epoch milliseconds. Default `Date.now`. For tests. */
@@ -54,6 +58,8 @@ export interface SessionRuntime {
   limits: Required<SessionLimits>
   maxSessionsPerUser: number | undefined
   failOpen: boolean
+  encryptAtRest: boolean
+  permissions: ReadonlyMap<string, readonly string[]>
   emit(event: SessionEvent): void
   /** Runs a store call under the timeout, mapping every failure to a StoreError. */
   call<T>(operation: string, fn: () => Promise<T>): Promise<T>
@@ -71,6 +77,8 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
     limits = {},
     onEvent,
     now = Date.now,
+    permissions = {},
+    encryptAtRest = false,
   } = options
   if (onStoreError !== 'fail-closed' && onStoreError !== 'fail-open') {
     throw new Error('Session option "onStoreError" must be "fail-closed" or "fail-open"')
@@ -98,6 +106,8 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
     limits: { maxFieldBytes: 65_536, maxSessionBytes: 262_144, ...limits },
     maxSessionsPerUser,
     failOpen,
+    encryptAtRest,
+    permissions: new Map(Object.entries(permissions)),
     emit,
     async call(operation, fn) {
       const started = performance.now()

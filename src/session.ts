@@ -1,3 +1,4 @@
+import { fieldCipher } from './at-rest.js'
 import { SessionLimitError, SessionStateError } from './errors.js'
 import { extension, initialDeadlines, maxAgeSeconds } from './expiry.js'
 import type { SessionRuntime } from './runtime.js'
@@ -42,6 +43,8 @@ export interface AuthenticateOptions {
 interface Regeneration {
   authenticate?: { uid: string; roles: string[]; amr: string[] }
   roles?: string[]
+  /** A second factor just completed (an `amr` value such as `otp`). */
+  stepUp?: string
 }
 
 /** @internal Used by the middleware; not part of the public API. */
@@ -182,6 +185,29 @@ export class Session<Data extends SessionData = SessionData> {
     this.#regen = { ...this.#regen, roles: checkList(roles, 'roles') }
   }
 
+  /**
+   * Records a completed second factor (e.g. `'otp'` after a TOTP check): the method joins `amr`,
+   * the auth time becomes now, and the secret is regenerated (fixation defence).
+   */
+  stepUp(method: string): void {
+    checkList([method], 'method')
+    this.#regen = { ...this.#regen, stepUp: method }
+  }
+
+  /** The permissions granted by this session's roles through the `permissions` option. */
+  async permissions(): Promise<Set<string>> {
+    const out = new Set<string>()
+    for (const role of (await this.info())?.roles ?? []) {
+      for (const p of this.#rt.permissions.get(role) ?? []) out.add(p)
+    }
+    return out
+  }
+
+  /** The middleware's clock (epoch milliseconds). */
+  now(): number {
+    return this.#rt.now()
+  }
+
   /** Server-side facts about the session, or null when there is none. */
   async info(): Promise<SessionInfo | null> {
     const base = await this.#load()
@@ -283,6 +309,7 @@ export class Session<Data extends SessionData = SessionData> {
     const base = this.#loading ? await this.#loading : undefined
     if (base) this.#checkTotal({ ...base.fields, ...patch.set }, patch.del)
     const abs = this.#claims!.exp * 1000
+    patch.set = await this.#seal(patch.set, this.#claims!.sid)
     const res = await rt.call('commit', () =>
       rt.store.commit(key, patch, extension(now, abs, rt.policy)),
     )
@@ -307,7 +334,7 @@ export class Session<Data extends SessionData = SessionData> {
       // Not read yet: read and delete in one step, so the move costs one call, not two.
       const ext = extension(now, this.#claims!.exp * 1000, rt.policy)
       const res = await rt.call('load', () => rt.store.load(oldKey, { ...ext, consume: true }))
-      base = res?.session ?? null
+      base = res ? await this.#open(res.session, this.#claims!.sid) : null
     }
     const auth = regen.authenticate
     if (auth && base?.meta.uid !== undefined && base.meta.uid !== auth.uid) base = null
@@ -340,17 +367,18 @@ export class Session<Data extends SessionData = SessionData> {
       lastSeenAt: now,
       uid: auth?.uid ?? keep?.uid,
       roles: regen?.roles ?? auth?.roles ?? keep?.roles,
-      authTime: auth ? now : keep?.authTime,
-      amr: auth?.amr ?? keep?.amr,
+      authTime: auth || regen?.stepUp ? now : keep?.authTime,
+      amr: withMethod(auth?.amr ?? keep?.amr, regen?.stepUp),
       rotatedAt: regen ? now : undefined,
       client: this.#client ?? keep?.client,
     }
     const sid = newSecret()
     const key: SessionKey = { id: await secretToId(sid), uid: meta.uid }
+    const sealed = await this.#seal(fields, sid)
     const result = await rt.call('create', () =>
       rt.store.create(
         key,
-        { fields, meta },
+        { fields: sealed, meta },
         { now, replace, maxSessionsPerUser: rt.maxSessionsPerUser },
       ),
     )
@@ -380,6 +408,27 @@ export class Session<Data extends SessionData = SessionData> {
     if (total > this.#rt.limits.maxSessionBytes) {
       throw new SessionLimitError(`session data exceeds ${this.#rt.limits.maxSessionBytes} bytes`)
     }
+  }
+
+  /** Seals field values for the store when at-rest encryption is on. */
+  async #seal(fields: Record<string, string>, sid: string): Promise<Record<string, string>> {
+    if (!this.#rt.encryptAtRest) return fields
+    const cipher = await fieldCipher(sid)
+    const out: Record<string, string> = {}
+    for (const [name, text] of Object.entries(fields)) out[name] = await cipher.seal(name, text)
+    return out
+  }
+
+  /** Opens sealed values; a value that is not sealed under this session's key is dropped. */
+  async #open(session: StoredSession, sid: string): Promise<StoredSession> {
+    if (!this.#rt.encryptAtRest) return session
+    const cipher = await fieldCipher(sid)
+    const fields: Record<string, string> = {}
+    for (const [name, sealed] of Object.entries(session.fields)) {
+      const text = await cipher.open(name, sealed)
+      if (text !== undefined) fields[name] = text
+    }
+    return { ...session, fields }
   }
 
   #forget(): void {
@@ -438,7 +487,7 @@ export class Session<Data extends SessionData = SessionData> {
         return null
       }
       if (res.extended) this.#extendedTo = res.session.meta.expiresAt
-      return res.session
+      return await this.#open(res.session, this.#claims.sid)
     } catch (err) {
       if (err instanceof PoisonedSessionError) {
         this.#gone = true
@@ -476,6 +525,11 @@ function checkList(list: unknown, what: string): string[] {
     throw new SessionStateError(`${what} must be a list of at most 64 non-empty strings`)
   }
   return [...list]
+}
+
+function withMethod(amr: string[] | undefined, method: string | undefined): string[] | undefined {
+  if (method === undefined || amr?.includes(method)) return amr
+  return [...(amr ?? []), method]
 }
 
 function decode(text: string): unknown {

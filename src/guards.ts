@@ -1,0 +1,129 @@
+import type { MiddlewareHandler } from 'hono'
+import { SessionError, jsonError } from './errors.js'
+import type { SessionEnv } from './middleware.js'
+
+/** An access-control refusal: 401 (no session, step-up needed) or 403 (lacks a role). */
+export class AccessError extends SessionError {
+  readonly status: 401 | 403
+  readonly details: Record<string, unknown>
+  constructor(
+    status: 401 | 403,
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(code, message)
+    this.status = status
+    this.details = details
+  }
+  getResponse(): Response {
+    const headers: Record<string, string> = {}
+    if (this.status === 401) headers['WWW-Authenticate'] = 'Session'
+    const res = jsonError(this.status, this.code, this.message, headers)
+    if (Object.keys(this.details).length === 0) return res
+    return new Response(
+      JSON.stringify({ error: this.message, code: this.code, ...this.details }),
+      res,
+    )
+  }
+}
+
+/**
+ * Answers 401 unless the request has an authenticated session (checked in the store, so a
+ * revoked or expired session is refused).
+ *
+ * @example
+ * ```ts
+ * app.use('/api/*', requireSession())
+ * ```
+ */
+export const requireSession = (): MiddlewareHandler<SessionEnv> =>
+  async function requireSession(c, next) {
+    const info = await c.get('session').info()
+    if (!info?.userId) throw new AccessError(401, 'ERR_SESSION_REQUIRED', 'Sign-in required')
+    await next()
+  }
+
+/**
+ * Answers 401 without a session and 403 unless the session holds at least one of `roles`.
+ * Roles are read from the server-side session on every request, never from the client.
+ *
+ * @example
+ * ```ts
+ * app.use('/admin/*', requireRole('admin'))
+ * ```
+ */
+export const requireRole = (...roles: string[]): MiddlewareHandler<SessionEnv> => {
+  if (roles.length === 0) throw new Error('requireRole() needs at least one role')
+  return async function requireRole(c, next) {
+    const info = await c.get('session').info()
+    if (!info?.userId) throw new AccessError(401, 'ERR_SESSION_REQUIRED', 'Sign-in required')
+    if (!roles.some((r) => info.roles.includes(r))) {
+      throw new AccessError(403, 'ERR_FORBIDDEN', 'Missing role', { required: roles })
+    }
+    await next()
+  }
+}
+
+/**
+ * Answers 401 without a session and 403 unless the session's roles grant every one of `perms`
+ * through the middleware's `permissions` map (role -> permissions).
+ *
+ * @example
+ * ```ts
+ * app.use(session({ keys, store, permissions: { admin: ['users:write'], user: ['profile:write'] } }))
+ * app.post('/users', requirePermission('users:write'), handler)
+ * ```
+ */
+export const requirePermission = (...perms: string[]): MiddlewareHandler<SessionEnv> => {
+  if (perms.length === 0) throw new Error('requirePermission() needs at least one permission')
+  return async function requirePermission(c, next) {
+    const s = c.get('session')
+    const info = await s.info()
+    if (!info?.userId) throw new AccessError(401, 'ERR_SESSION_REQUIRED', 'Sign-in required')
+    const granted = await s.permissions()
+    const missing = perms.filter((p) => !granted.has(p))
+    if (missing.length > 0) {
+      throw new AccessError(403, 'ERR_FORBIDDEN', 'Missing permission', { required: missing })
+    }
+    await next()
+  }
+}
+
+/** Options of {@link requireFreshAuth}. */
+export interface FreshAuthOptions {
+  /** How long ago the last authentication may be, seconds. Default 300. */
+  maxAge?: number
+  /** Methods (`amr` values) that must have been used, e.g. `['otp']`. Default `['otp']`. */
+  methods?: string[]
+}
+
+/**
+ * For sensitive operations: answers 401 unless the session authenticated within `maxAge`
+ * seconds with every method in `methods` (a second factor, by default). The body says why:
+ * `{ code: 'ERR_STEP_UP_REQUIRED', reason: 'missing-method' | 'stale' | 'no-session', methods, maxAge }`.
+ *
+ * @example
+ * ```ts
+ * app.post('/api/password', requireFreshAuth({ maxAge: 300, methods: ['otp'] }), handler)
+ * ```
+ */
+export const requireFreshAuth = (options: FreshAuthOptions = {}): MiddlewareHandler<SessionEnv> => {
+  const { maxAge = 300, methods = ['otp'] } = options
+  if (!(maxAge > 0)) throw new Error('requireFreshAuth() option "maxAge" must be positive seconds')
+  const refuse = (reason: string) =>
+    new AccessError(401, 'ERR_STEP_UP_REQUIRED', 'Recent authentication required', {
+      reason,
+      methods,
+      maxAge,
+    })
+  return async function requireFreshAuth(c, next) {
+    const s = c.get('session')
+    const info = await s.info()
+    if (!info?.userId) throw refuse('no-session')
+    if (!methods.every((m) => info.amr.includes(m))) throw refuse('missing-method')
+    if (info.authTime === undefined || s.now() - info.authTime > maxAge * 1000)
+      throw refuse('stale')
+    await next()
+  }
+}
