@@ -285,6 +285,14 @@ export function testStore(
         keys[3]!.id,
       ])
       expect(await store.load(keys[0]!, noExtend(now + 10))).toBeNull()
+      // the session being created survives even when it expires soonest
+      const short = { id: newId(), uid }
+      const r = await store.create(short, sessionAt(now, { uid, expiresAt: now + 1000 }), {
+        now,
+        maxSessionsPerUser: 2,
+      })
+      expect(r.evicted).toEqual([keys[2]!.id])
+      expect(await store.load(short, noExtend(now + 10))).not.toBeNull()
     })
 
     it('destroyUser removes every session of the user and counts the live ones', async () => {

@@ -3,32 +3,10 @@ import { createDemoApp } from '../src/demo/app.js'
 import { keysFromEnv } from '../src/demo/config.js'
 import { memoryStore } from '../src/store/memory.js'
 import type { Store } from '../src/store/types.js'
+import { demo } from './helpers/demo.js'
 import { CookieJar, KEY_A, countingStore } from './helpers/session-app.js'
 
 const COOKIE = 'session' // the demo runs in localhost dev mode over plain HTTP
-
-export function demo(store: Store = memoryStore()) {
-  const app = createDemoApp({ store, keys: [KEY_A], insecureLocalhost: true })
-  const call = async (
-    jar: CookieJar,
-    method: string,
-    path: string,
-    form?: Record<string, string>,
-    origin = 'http://localhost',
-  ) => {
-    const headers: Record<string, string> = { Origin: origin }
-    if (jar.cookies.size) headers.Cookie = jar.header()
-    let body: string | undefined
-    if (form) {
-      headers['Content-Type'] = 'application/x-www-form-urlencoded'
-      body = new URLSearchParams(form).toString()
-    }
-    return jar.take(await app.request(`http://localhost${path}`, { method, headers, body }))
-  }
-  const login = async (jar: CookieJar, username = 'alice', password = `${username}-password`) =>
-    call(jar, 'POST', '/login', { username, password })
-  return { app, call, login }
-}
 
 describe('demo app HTTP contract', () => {
   it('GET /healthz is a liveness check', async () => {

@@ -160,7 +160,9 @@ class MemoryStore implements Store {
     ids.set(entry.key.id, entry.session.meta.expiresAt)
     const evicted: string[] = []
     if (limit && ids.size > limit) {
-      const soonest = [...ids].sort((a, b) => a[1] - b[1]).slice(0, ids.size - limit)
+      // The session being created is never the one evicted: a new login must survive.
+      const others = [...ids].filter(([id]) => id !== entry.key.id)
+      const soonest = others.sort((a, b) => a[1] - b[1]).slice(0, ids.size - limit)
       for (const [id] of soonest) {
         evicted.push(id)
         this.#delete(sessionKeyName('', { id, uid }))

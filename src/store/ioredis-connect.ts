@@ -1,0 +1,352 @@
+/**
+ * Builds an ioredis client (standalone, Sentinel or Cluster) whose commands are bounded in time.
+ *
+ * Node-only. Used by the ioredis session store, the gateway, the CLI and the demo app.
+ *
+ * Behaviour, whatever the topology:
+ * - While Redis is unreachable, every command rejects within `commandTimeoutMs` (usually at
+ *   once), instead of waiting in a queue. Nothing is queued for later: a command the caller saw
+ *   fail is never executed behind its back after the connection comes back.
+ * - The client reconnects by itself (backoff capped at 1 s) and is usable again without being
+ *   re-created. Sentinel clients follow a failover; Cluster clients follow slot moves.
+ * - Connection errors never surface as an unhandled 'error' event; they are logged once per
+ *   change of state, not once per retry.
+ */
+import { Cluster, Redis } from 'ioredis'
+import type { ClusterOptions, Command, RedisOptions } from 'ioredis'
+
+/** Where and how to connect. Set exactly one of `url`, `sentinels` or `cluster`. */
+export interface RedisConnectOptions {
+  /** redis:// or rediss:// URL, may carry ACL user and password (redis://user:pass@host:port/db). */
+  url?: string
+  /** Sentinel: list of sentinels plus the master name. */
+  sentinels?: { host: string; port: number }[]
+  /** Sentinel master name. Default `mymaster`. */
+  name?: string
+  /** Password of the sentinels themselves (not of the master). */
+  sentinelPassword?: string
+  /** Cluster: startup nodes. */
+  cluster?: { host: string; port: number }[]
+  /** ACL user; overrides the URL's. */
+  username?: string
+  /** Password; overrides the URL's. */
+  password?: string
+  /** Use TLS (implied by a rediss:// URL). */
+  tls?: boolean
+  /** Per-command timeout, milliseconds. Default 500. */
+  commandTimeoutMs?: number
+  /** Connect timeout, milliseconds. Default 1000. */
+  connectTimeoutMs?: number
+  /** Receives one line per connection state change. Default `console.warn`. */
+  logger?: (message: string) => void
+  /** Prefixes are handled by the stores, not by ioredis. */
+  keyPrefix?: never
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 500
+const DEFAULT_CONNECT_TIMEOUT_MS = 1000
+const DEFAULT_SENTINEL_NAME = 'mymaster'
+
+/** Reconnect backoff: 100, 200, 400, 800, then every second (plus jitter so clients spread). */
+function reconnectDelay(times: number): number {
+  return Math.min(50 * 2 ** times, 1000) + Math.floor(Math.random() * 50)
+}
+
+/**
+ * After a Sentinel failover the old master may answer as a replica until we reconnect:
+ * reconnect, and resend the command (ioredis rejects it at once if the link is not up yet).
+ */
+function reconnectOnReadonly(error: Error): boolean | 1 | 2 {
+  return error.message.startsWith('READONLY') ? 2 : false
+}
+
+/** Options shared by every connection to a Redis server, whatever the topology. */
+function connectionOptions(options: RedisConnectOptions): RedisOptions {
+  const commandTimeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
+  const connectTimeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  return {
+    commandTimeout,
+    connectTimeout,
+    // A silent peer (frozen host, dropped packets) is declared dead and reconnected, rather
+    // than waiting for TCP keepalive, once several command timeouts have gone unanswered.
+    socketTimeout: Math.max(4 * commandTimeout, 2000),
+    // In-flight commands of a lost connection fail at once: their outcome is unknown, and
+    // resending them later could apply a write the caller already reported as failed.
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: reconnectDelay,
+    reconnectOnError: reconnectOnReadonly,
+    // RESP2 replies have the same shapes on Redis 6.0 to 7.x and through the Upstash REST API.
+    protocol: 2,
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.tls ? { tls: {} } : {}),
+  }
+}
+
+/** Parses a redis:// or rediss:// URL into ioredis options. Throws on anything else. */
+function urlOptions(url: string): RedisOptions & { tls?: object } {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new Error('Redis URL is not a valid URL (expected redis://[user:pass@]host[:port][/db])')
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new Error(`Redis URL must start with redis:// or rediss://, not ${parsed.protocol}//`)
+  }
+  if (!parsed.hostname) throw new Error('Redis URL has no host')
+  const db = parsed.pathname.replace(/^\//, '')
+  if (db !== '' && !/^\d+$/.test(db))
+    throw new Error(`Redis URL database must be a number, not "${db}"`)
+  const port = parsed.port === '' ? 6379 : Number(parsed.port)
+  return {
+    // URL keeps IPv6 hosts in brackets; sockets want them bare.
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port,
+    ...(db !== '' ? { db: Number(db) } : {}),
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  }
+}
+
+/** Which topology the options describe; throws unless exactly one is set. */
+function topology(options: RedisConnectOptions): 'url' | 'sentinels' | 'cluster' {
+  const set = (['url', 'sentinels', 'cluster'] as const).filter((k) => {
+    const value = options[k]
+    return Array.isArray(value) ? value.length > 0 : Boolean(value)
+  })
+  if (set.length !== 1) {
+    throw new Error(
+      `Redis options need exactly one of url, sentinels or cluster (got ${set.length ? set.join(', ') : 'none'})`,
+    )
+  }
+  return set[0]!
+}
+
+/**
+ * Creates a client for a standalone server (`url`), a Sentinel-managed master (`sentinels`)
+ * or a Cluster (`cluster`). The client connects at once and reconnects by itself.
+ *
+ * Commands issued before the first connection is ready wait for it (bounded by the command
+ * timeout), so a caller may use the client right away. (Caveat: such a command that timed out
+ * while the first connect was still pending is sent once it succeeds; a failed connect attempt
+ * drops them.) From then on, while the connection is down, commands reject at once instead of
+ * queueing.
+ *
+ * @throws Error when the options name no topology, several, or a malformed URL.
+ */
+export function connectRedis(options: RedisConnectOptions): Redis | Cluster {
+  const kind = topology(options)
+  const base = connectionOptions(options)
+  const log = logOnce(describeRedisTarget(options), options.logger ?? ((m) => console.warn(m)))
+  if (kind === 'cluster') return watch(createCluster(options, base), log)
+
+  let client: Redis
+  if (kind === 'url') {
+    const fromUrl = urlOptions(options.url!)
+    client = new Redis({ ...fromUrl, ...base, enableOfflineQueue: true })
+  } else {
+    client = new Redis({
+      ...base,
+      sentinels: options.sentinels!,
+      name: options.name ?? DEFAULT_SENTINEL_NAME,
+      ...(options.sentinelPassword !== undefined
+        ? { sentinelPassword: options.sentinelPassword }
+        : {}),
+      ...(options.tls ? { enableTLSForSentinelMode: true } : {}),
+      sentinelCommandTimeout: base.commandTimeout!,
+      sentinelRetryStrategy: reconnectDelay,
+      // No failoverDetector: its sentinel subscriptions have no 'error' listener in ioredis 6.0.0
+      // and print one line per retry while sentinels are down. It is not needed either: on
+      // failover Sentinel kills the clients of the demoted master (CLIENT KILL TYPE normal), a
+      // dead master closes the socket, and a READONLY reply reconnects (see above).
+      enableOfflineQueue: true,
+    })
+  }
+  return watch(client, log)
+}
+
+/** A Cluster client with the same bounds as a single connection. */
+function createCluster(options: RedisConnectOptions, base: RedisOptions): Cluster {
+  const { retryStrategy: _perNode, ...redisOptions } = base
+  const clusterOptions: ClusterOptions = {
+    redisOptions,
+    enableOfflineQueue: true,
+    scaleReads: 'master',
+    clusterRetryStrategy: reconnectDelay,
+    slotsRefreshTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // Retries after MOVED/CLUSTERDOWN/lost node stay inside the command timeout (armed below).
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+  }
+  const cluster = new Cluster(
+    options.cluster!.map(({ host, port }) => ({ host, port })),
+    clusterOptions,
+  )
+  // Cluster queues commands (offline queue, failover retries) before any node connection arms
+  // the command timeout; arm it when the command enters the cluster so the bound covers all of it.
+  const timeout = base.commandTimeout!
+  const send = cluster.sendCommand.bind(cluster)
+  cluster.sendCommand = (command: Command, ...rest: unknown[]) => {
+    command.setTimeout(timeout)
+    return (send as (c: Command, ...r: unknown[]) => unknown)(command, ...rest)
+  }
+  return cluster
+}
+
+/**
+ * Installs the 'error' listener (an unhandled 'error' event would crash the process) and turns
+ * the offline queue off once the first connection is ready, so later outages fail fast.
+ */
+function watch<T extends Redis | Cluster>(
+  client: T,
+  log: (state: 'down' | 'up', detail?: string) => void,
+): T {
+  client.on('error', (error: Error & { lastNodeError?: Error }) => {
+    log('down', errorLabel(error.lastNodeError ?? error))
+  })
+  client.on('ready', () => log('up'))
+  client.once('ready', () => {
+    client.options.enableOfflineQueue = false
+  })
+  return client
+}
+
+/** A short label for a connection error: its code (ECONNREFUSED...), else its message. */
+function errorLabel(error: Error & { code?: unknown }): string {
+  return typeof error.code === 'string' ? error.code : error.message
+}
+
+/**
+ * Logs only when the connection goes down or comes back, not once per retry or per error
+ * (retries during one outage raise a mix of errors, e.g. refused then "All sentinels are
+ * unreachable"). The first connection is the normal case and not logged.
+ */
+function logOnce(
+  target: string,
+  logger: (message: string) => void,
+): (state: 'down' | 'up', detail?: string) => void {
+  let last: 'down' | 'up' | undefined
+  return (state, detail) => {
+    if (state === last) return
+    if (state === 'down')
+      logger(`[redis] ${target}: unreachable (${detail}); retrying in the background`)
+    else if (last === 'down') logger(`[redis] ${target}: connected again`)
+    last = state
+  }
+}
+
+/** Parses `host:port,host:port` (IPv6 as `[addr]:port`); names `variable` in errors. */
+function parseAddressList(value: string, variable: string): { host: string; port: number }[] {
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  if (items.length === 0) throw new Error(`${variable} must list at least one host:port`)
+  return items.map((item) => {
+    const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(item)
+    const port = match ? Number(match[3]) : NaN
+    if (!match || port < 1 || port > 65535) {
+      throw new Error(`${variable} must be a comma-separated list of host:port, got "${item}"`)
+    }
+    return { host: (match[1] ?? match[2])!, port }
+  })
+}
+
+/** Reads an optional positive integer; names `variable` in errors. */
+function parsePositiveInt(value: string, variable: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0) {
+    throw new Error(`${variable} must be a positive integer (milliseconds), got "${value}"`)
+  }
+  return Number(value)
+}
+
+function parseFlag(value: string, variable: string): boolean {
+  const v = value.trim().toLowerCase()
+  if (v === '1' || v === 'true' || v === 'yes') return true
+  if (v === '0' || v === 'false' || v === 'no') return false
+  throw new Error(`${variable} must be 1 or 0, got "${value}"`)
+}
+
+/**
+ * Reads connection options from the environment: REDIS_URL, or REDIS_SENTINELS
+ * (comma-separated host:port) with REDIS_SENTINEL_NAME and REDIS_SENTINEL_PASSWORD, or
+ * REDIS_CLUSTER_NODES (comma-separated host:port); plus REDIS_USERNAME, REDIS_PASSWORD,
+ * REDIS_TLS=1 and REDIS_TIMEOUT_MS (command timeout). Empty values count as unset.
+ *
+ * @returns null when none of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES is set.
+ * @throws Error naming the variable when a value is malformed, or when several topologies are set.
+ */
+export function redisOptionsFromEnv(
+  env: Record<string, string | undefined>,
+): RedisConnectOptions | null {
+  const get = (name: string) => {
+    const value = env[name]?.trim()
+    return value ? value : undefined
+  }
+  const url = get('REDIS_URL')
+  const sentinels = get('REDIS_SENTINELS')
+  const cluster = get('REDIS_CLUSTER_NODES')
+  const chosen = [
+    url && 'REDIS_URL',
+    sentinels && 'REDIS_SENTINELS',
+    cluster && 'REDIS_CLUSTER_NODES',
+  ].filter(Boolean)
+  if (chosen.length === 0) return null
+  if (chosen.length > 1) throw new Error(`Set only one of ${chosen.join(', ')}`)
+
+  const options: RedisConnectOptions = {}
+  if (url) {
+    try {
+      urlOptions(url)
+    } catch (error) {
+      // The value may carry a password: name the variable, never echo the value.
+      throw new Error(`REDIS_URL is malformed: ${(error as Error).message}`)
+    }
+    options.url = url
+  } else if (sentinels) {
+    options.sentinels = parseAddressList(sentinels, 'REDIS_SENTINELS')
+    options.name = get('REDIS_SENTINEL_NAME') ?? DEFAULT_SENTINEL_NAME
+    const sentinelPassword = get('REDIS_SENTINEL_PASSWORD')
+    if (sentinelPassword !== undefined) options.sentinelPassword = sentinelPassword
+  } else if (cluster) {
+    options.cluster = parseAddressList(cluster, 'REDIS_CLUSTER_NODES')
+  }
+  const username = get('REDIS_USERNAME')
+  const password = env.REDIS_PASSWORD // passwords may legitimately have edge spaces
+  const tls = get('REDIS_TLS')
+  const timeout = get('REDIS_TIMEOUT_MS')
+  if (username !== undefined) options.username = username
+  if (password) options.password = password
+  if (tls !== undefined && parseFlag(tls, 'REDIS_TLS')) options.tls = true
+  if (timeout !== undefined)
+    options.commandTimeoutMs = parsePositiveInt(timeout, 'REDIS_TIMEOUT_MS')
+  return options
+}
+
+/** A one-line description of the target for logs. Never contains a password. */
+export function describeRedisTarget(options: RedisConnectOptions): string {
+  const hosts = (list: { host: string; port: number }[]) =>
+    list
+      .map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`))
+      .join(',')
+  const tls = options.tls ? ' (tls)' : ''
+  if (options.sentinels?.length) {
+    return `sentinel ${options.name ?? DEFAULT_SENTINEL_NAME} via ${hosts(options.sentinels)}${tls}`
+  }
+  if (options.cluster?.length) return `cluster ${hosts(options.cluster)}${tls}`
+  if (options.url) {
+    try {
+      const u = new URL(options.url)
+      const user = options.username ?? (u.username ? decodeURIComponent(u.username) : '')
+      const secure = u.protocol === 'rediss:' || options.tls ? ' (tls)' : ''
+      const who = user ? ` as ${user}` : ''
+      return `${u.protocol}//${u.host}${u.pathname.length > 1 ? u.pathname : ''}${who}${secure}`
+    } catch {
+      return 'redis (invalid URL)'
+    }
+  }
+  return 'redis (no target)'
+}

@@ -1,0 +1,183 @@
+/**
+ * The ioredis store (Node): standalone, Sentinel and Cluster, one Lua script per store call.
+ */
+import { Command, type ChainableCommander, type Cluster, type Pipeline, type Redis } from 'ioredis'
+import { SessionError, StoreError, StoreTimeoutError, withTimeout } from '../errors.js'
+import { PoisonedSessionError } from './codec.js'
+import { connectRedis, type RedisConnectOptions } from './ioredis-connect.js'
+import { assertPrefix, DEFAULT_PREFIX } from './keys.js'
+import { keySlot, redisScriptStore, type ScriptCall, type ScriptExec } from './redis-common.js'
+import type { Store, StoreHealth } from './types.js'
+
+/** Options of {@link ioredisStore}: a client, or where to connect (see `connectRedis`). */
+export interface IoredisStoreOptions extends RedisConnectOptions {
+  /** A client to use as is (never closed by the store). When absent, the store connects. */
+  client?: Redis | Cluster
+  /** Key prefix, without `{` or `}`. Default `sess:`. */
+  prefix?: string
+  /** Bound on each store call, milliseconds (also the client's command timeout). Default 500. */
+  commandTimeoutMs?: number
+  /**
+   * After create, destroy and destroyUser, `WAIT replicas timeoutMs` on the node that ran the
+   * script, pipelined with it (still one round trip). When fewer replicas acknowledge, the call
+   * rejects with a {@link StoreError}: the write happened on the master but may be lost by a
+   * failover, and the caller should treat the login or logout as failed. Default: no WAIT.
+   */
+  durability?: { replicas: number; timeoutMs: number }
+}
+
+/** The ioredis store: a {@link Store} plus the client it uses. */
+export interface IoredisStore extends Store {
+  readonly client: Redis | Cluster
+  close(): Promise<void>
+}
+
+const DEFAULT_TIMEOUT_MS = 500
+
+/**
+ * Creates a session store on Redis 6+ through ioredis.
+ *
+ * @param options.client - an ioredis `Redis` or `Cluster` (kept open on `close()`), or
+ * @param options.url / options.sentinels + options.name / options.cluster - where to connect
+ * @param options.prefix - key prefix. Default `sess:`
+ * @param options.commandTimeoutMs - bound on every call, milliseconds. Default 500
+ * @param options.durability - `{ replicas, timeoutMs }` for WAIT after logins and logouts
+ * @example
+ * ```ts
+ * import { ioredisStore } from 'hono-redis-session/ioredis'
+ * const store = ioredisStore({ url: process.env.REDIS_URL })
+ * app.use(session({ store, keys }))
+ * ```
+ */
+export function ioredisStore(options: IoredisStoreOptions): IoredisStore {
+  const {
+    client: given,
+    prefix = DEFAULT_PREFIX,
+    commandTimeoutMs = DEFAULT_TIMEOUT_MS,
+    durability,
+    ...connect
+  } = options
+  assertPrefix(prefix)
+  if (!(commandTimeoutMs > 0))
+    throw new Error('ioredis store option "commandTimeoutMs" must be positive')
+  if (
+    durability &&
+    !(Number.isInteger(durability.replicas) && durability.replicas > 0 && durability.timeoutMs > 0)
+  ) {
+    throw new Error(
+      'ioredis store option "durability" needs a positive integer "replicas" and a positive "timeoutMs"',
+    )
+  }
+  const client = given ?? connectRedis({ ...connect, commandTimeoutMs })
+  const cluster = client.isCluster
+
+  const exec: ScriptExec = async (call: ScriptCall) => {
+    const [command, first] = call.bySha
+      ? (['evalsha', call.sha] as const)
+      : (['eval', call.script.source] as const)
+    const args = [first, call.keys.length, ...call.keys, ...call.args]
+    if (!(call.durable && durability)) return client.call(command, ...args)
+    // EVAL(SHA) and WAIT in one pipeline: one round trip, and on Cluster WAIT goes to the
+    // node that owns the script's slot (ioredis sends a keyless command with its pipeline).
+    // WAIT blocks up to timeoutMs by design: arm its own timer before the client's command
+    // timeout would (ioredis keeps the first timer armed on a command).
+    const wait = new Command('wait', [durability.replicas, durability.timeoutMs])
+    wait.setTimeout(commandTimeoutMs + durability.timeoutMs)
+    const pipeline = client.pipeline().call(command, ...args) as ChainableCommander &
+      Pick<Pipeline, 'sendCommand'>
+    pipeline.sendCommand(wait)
+    const replies = (await pipeline.exec()) ?? []
+    const [[scriptError, reply] = [], [waitError, acked] = []] = replies
+    if (scriptError) throw scriptError
+    if (waitError) throw waitError
+    if (Number(acked) < durability.replicas) {
+      throw new StoreError(
+        `write acknowledged by ${Number(acked)} of ${durability.replicas} replicas in ${durability.timeoutMs} ms`,
+      )
+    }
+    return reply
+  }
+
+  const core = redisScriptStore({
+    exec,
+    prefix,
+    colocated: cluster ? (a, b) => keySlot(a) === keySlot(b) : () => true,
+  })
+  const bounded = <A extends unknown[], R>(
+    op: string,
+    fn: (...a: A) => Promise<R>,
+    ms = commandTimeoutMs,
+  ) =>
+    function boundedCall(...a: A): Promise<R> {
+      return withTimeout(fn(...a), ms, `redis store ${op}`).catch((err: unknown) => {
+        throw storeError(op, err)
+      })
+    }
+  const writeMs = commandTimeoutMs + (durability?.timeoutMs ?? 0)
+
+  return {
+    client,
+    load: bounded('load', core.load),
+    create: bounded('create', core.create, writeMs),
+    commit: bounded('commit', core.commit),
+    destroy: bounded('destroy', core.destroy, writeMs),
+    destroyUser: bounded('destroyUser', core.destroyUser, writeMs),
+    listUser: bounded('listUser', core.listUser),
+    ping: bounded('ping', () => ping(client)),
+    async close() {
+      if (given) return
+      try {
+        await withTimeout(client.quit(), commandTimeoutMs, 'redis store close')
+      } catch {
+        // unreachable: drop the connection instead
+      }
+      // Also after a clean QUIT: ioredis only stops a Sentinel client's failover-detector
+      // connections (which would otherwise reconnect forever) in disconnect().
+      if (!cluster) client.disconnect()
+    },
+  }
+}
+
+/** PING, plus the role and replication state of a single server (INFO replication). */
+async function ping(client: Redis | Cluster): Promise<StoreHealth> {
+  const started = performance.now()
+  if (client.isCluster) {
+    const masters = (client as Cluster).nodes('master')
+    await (masters.length ? Promise.all(masters.map((node) => node.ping())) : client.ping())
+    const latencyMs = performance.now() - started
+    return {
+      latencyMs,
+      details: { mode: 'cluster', masters: masters.length, status: client.status },
+    }
+  }
+  const replies = (await client.pipeline().ping().info('replication').exec()) ?? []
+  const latencyMs = performance.now() - started
+  for (const [err] of replies) if (err) throw err
+  const info = new Map<string, string>()
+  for (const line of String(replies[1]?.[1] ?? '').split(/\r?\n/)) {
+    const i = line.indexOf(':')
+    if (i > 0) info.set(line.slice(0, i), line.slice(i + 1).trim())
+  }
+  const details: Record<string, unknown> = {
+    mode: (client as Redis).options.sentinels ? 'sentinel' : 'standalone',
+  }
+  details.role = info.get('role')
+  if (info.has('connected_slaves')) details.replicas = Number(info.get('connected_slaves'))
+  if (info.has('master_link_status')) details.masterLinkStatus = info.get('master_link_status')
+  return { latencyMs, details }
+}
+
+/**
+ * Maps any failure to a typed error. Typed session errors pass through; everything else becomes a
+ * {@link StoreError} whose cause keeps only the error's name and first line (ioredis errors carry
+ * the command's arguments, i.e. session data, which must not travel into logs).
+ */
+function storeError(op: string, err: unknown): Error {
+  if (err instanceof SessionError || err instanceof PoisonedSessionError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  const cause = new Error(message.split('\n', 1)[0]!.slice(0, 200))
+  cause.name = err instanceof Error ? err.name : 'Error'
+  if (/timed? ?out/i.test(message))
+    return new StoreTimeoutError(`redis store ${op} timed out`, { cause })
+  return new StoreError(`redis store ${op} failed`, { cause })
+}

@@ -1,0 +1,301 @@
+/**
+ * The parts both Redis stores share: the script runner (EVALSHA with a fallback to EVAL on
+ * NOSCRIPT), the key and argument layout of every script call, and the decoding of the
+ * scripts' replies. Free of Node built-ins (SHA-1 comes from WebCrypto), so the edge store can
+ * reuse it: a store only supplies a {@link ScriptExec} that sends one EVALSHA or EVAL.
+ */
+import { SessionLimitError, StoreError } from '../errors.js'
+import { encodeMeta, decodeSession, FLASH_PREFIX, PoisonedSessionError } from './codec.js'
+import { sessionKeyName, userIndexKeyName } from './keys.js'
+import { EXISTS, POISONED, SCRIPTS, SUMMARY_FIELDS, type LuaScript } from './scripts.js'
+import {
+  RESERVED_PREFIX,
+  type CommitResult,
+  type CreateOptions,
+  type CreateResult,
+  type ExtendOptions,
+  type LoadOptions,
+  type LoadResult,
+  type SessionKey,
+  type SessionPatch,
+  type SessionSummary,
+  type Store,
+  type StoredSession,
+} from './types.js'
+
+/** One script call as the transport sends it. */
+export interface ScriptCall {
+  script: LuaScript
+  /** SHA-1 of `script.source`, lowercase hex. */
+  sha: string
+  /** `true`: send EVALSHA sha; `false`: send EVAL source (after a NOSCRIPT). */
+  bySha: boolean
+  keys: string[]
+  args: string[]
+  /** The call deletes or creates sessions: a store with a durability setting WAITs after it. */
+  durable: boolean
+}
+
+/** Sends one EVALSHA or EVAL and resolves with the raw reply (rejects with the raw error). */
+export type ScriptExec = (call: ScriptCall) => Promise<unknown>
+
+const shas = new Map<LuaScript, Promise<string>>()
+
+/** SHA-1 of a script's source (hex), computed once per process with WebCrypto. */
+export function scriptSha(script: LuaScript): Promise<string> {
+  let sha = shas.get(script)
+  if (!sha) {
+    sha = crypto.subtle
+      .digest('SHA-1', new TextEncoder().encode(script.source))
+      .then((buf) =>
+        Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join(''),
+      )
+    shas.set(script, sha)
+  }
+  return sha
+}
+
+/** True for Redis's "NOSCRIPT No matching script" reply, whatever the client wraps it in. */
+export function isNoScript(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : ''
+  return /\bNOSCRIPT\b/.test(message)
+}
+
+/**
+ * Runs a script: EVALSHA first, EVAL when the server's script cache lacks it (restart,
+ * failover, SCRIPT FLUSH). One round trip normally, two right after a cache flush.
+ */
+export async function runScript(
+  exec: ScriptExec,
+  script: LuaScript,
+  keys: string[],
+  args: string[],
+  durable = false,
+): Promise<unknown> {
+  const call: ScriptCall = {
+    script,
+    sha: await scriptSha(script),
+    bySha: true,
+    keys,
+    args,
+    durable,
+  }
+  try {
+    return await exec(call)
+  } catch (err) {
+    if (!isNoScript(err)) throw err
+    return exec({ ...call, bySha: false })
+  }
+}
+
+/** Options of {@link redisScriptStore}. */
+export interface RedisScriptStoreOptions {
+  /** Sends one script call. */
+  exec: ScriptExec
+  /** Key prefix, already checked with `assertPrefix`. */
+  prefix: string
+  /**
+   * Whether two keys can be used by one script: always on a single server; on Cluster only
+   * when they hash to one slot. Default: always.
+   */
+  colocated?: (a: string, b: string) => boolean
+}
+
+/**
+ * The Redis-backed {@link Store} operations that are the same for every transport. `ping` and
+ * `close` are the transport's own.
+ */
+export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 'ping' | 'close'> {
+  const { exec, prefix, colocated = () => true } = options
+  const run = (script: LuaScript, keys: string[], args: string[], durable = false) =>
+    runScript(exec, script, keys, args, durable)
+  const keysOf = (key: SessionKey): string[] =>
+    key.uid === undefined
+      ? [sessionKeyName(prefix, key)]
+      : [sessionKeyName(prefix, key), userIndexKeyName(prefix, key.uid)]
+
+  async function destroy(key: SessionKey): Promise<void> {
+    await run(SCRIPTS.destroy, keysOf(key), [key.id], true)
+  }
+
+  return {
+    destroy,
+
+    async load(key: SessionKey, o: LoadOptions): Promise<LoadResult | null> {
+      const args = [
+        int(o.now),
+        int(o.extendIfBefore),
+        int(o.extendTo),
+        o.consume ? '1' : '0',
+        key.id,
+      ]
+      const reply = await run(SCRIPTS.load, keysOf(key), args)
+      if (reply === null || reply === undefined) return null
+      if (reply === POISONED)
+        throw new PoisonedSessionError('session entry is not a valid session hash')
+      const [extended, ...flat] = list(reply, 'load')
+      return { session: decodeSession(flat.map(str)), extended: Number(extended) === 1 }
+    },
+
+    async create(key: SessionKey, session: StoredSession, o: CreateOptions): Promise<CreateResult> {
+      for (const name of Object.keys(session.fields)) checkField(name)
+      const keys = keysOf(key)
+      const pairs = Object.entries({ ...session.fields, ...encodeMeta(session.meta) }).flat()
+      let replaceMode = '0'
+      let separate: SessionKey | undefined
+      if (o.replace) {
+        const rKeys = keysOf(o.replace)
+        if (rKeys.every((k) => colocated(keys[0]!, k))) {
+          keys.push(...rKeys)
+          replaceMode = String(rKeys.length)
+        } else {
+          separate = o.replace
+        }
+      }
+      const max = o.maxSessionsPerUser && o.maxSessionsPerUser > 0 ? o.maxSessionsPerUser : 0
+      const args = [
+        int(o.now),
+        key.id,
+        key.uid === undefined ? '0' : '1',
+        int(max),
+        replaceMode,
+        o.replace?.id ?? '',
+        int(session.meta.expiresAt),
+        ...pairs,
+      ]
+      const reply = await run(SCRIPTS.create, keys, args, true)
+      if (reply === EXISTS) throw new StoreError('session id collision: the key already exists')
+      const evicted = list(reply, 'create').map(str)
+      if (separate) await destroy(separate)
+      return { evicted }
+    },
+
+    async commit(
+      key: SessionKey,
+      patch: SessionPatch,
+      o: ExtendOptions,
+    ): Promise<CommitResult | null> {
+      for (const name of Object.keys(patch.set)) checkField(name)
+      for (const name of patch.del) checkField(name)
+      const { expiresAt, lastSeenAt: _ignored, ...meta } = patch.meta ?? {}
+      const pairs = Object.entries({ ...patch.set, ...encodeMeta(meta) }).flat()
+      const args = [
+        int(o.now),
+        int(o.extendIfBefore),
+        int(o.extendTo),
+        key.id,
+        expiresAt === undefined ? '' : int(expiresAt),
+        String(pairs.length),
+        ...pairs,
+        ...patch.del,
+      ]
+      const reply = await run(SCRIPTS.commit, keysOf(key), args)
+      if (reply === null || reply === undefined) return null
+      if (reply === POISONED)
+        throw new PoisonedSessionError('session entry is not a valid session hash')
+      const [e, extended] = list(reply, 'commit')
+      return { expiresAt: integer(e, 'commit'), extended: Number(extended) === 1 }
+    },
+
+    async destroyUser(uid: string, now: number): Promise<number> {
+      const reply = await run(
+        SCRIPTS.destroyUser,
+        [userIndexKeyName(prefix, uid)],
+        [int(now)],
+        true,
+      )
+      return integer(reply, 'destroyUser')
+    },
+
+    async listUser(uid: string, now: number): Promise<SessionSummary[]> {
+      const flat = list(
+        await run(SCRIPTS.listUser, [userIndexKeyName(prefix, uid)], [int(now)]),
+        'listUser',
+      )
+      return decodeSummaries(flat)
+    },
+  }
+}
+
+/** Decodes `listUser`'s flat 8-tuples; entries whose metadata will not decode are skipped. */
+export function decodeSummaries(flat: readonly unknown[]): SessionSummary[] {
+  const width = 1 + SUMMARY_FIELDS.length
+  const out: SessionSummary[] = []
+  for (let i = 0; i + width <= flat.length; i += width) {
+    const id = str(flat[i])
+    const hash: Record<string, string> = {}
+    SUMMARY_FIELDS.forEach((field, j) => {
+      const v = flat[i + 1 + j]
+      if (v !== null && v !== undefined && v !== false) hash[field] = str(v)
+    })
+    try {
+      const { meta } = decodeSession(hash)
+      out.push({
+        id,
+        createdAt: meta.createdAt,
+        lastSeenAt: meta.lastSeenAt,
+        expiresAt: meta.expiresAt,
+        authTime: meta.authTime,
+        amr: meta.amr,
+        client: meta.client,
+      })
+    } catch (err) {
+      if (!(err instanceof PoisonedSessionError)) throw err
+    }
+  }
+  return out.sort((a, b) => a.expiresAt - b.expiresAt)
+}
+
+/** A data field name the scripts may write: not reserved, except flash fields. */
+function checkField(name: string): void {
+  if (name.length === 0 || (name.startsWith(RESERVED_PREFIX) && !name.startsWith(FLASH_PREFIX))) {
+    throw new SessionLimitError('session field names must not be empty or start with "$"', 400)
+  }
+}
+
+/** An integer argument as Redis text (epoch milliseconds keep every digit). */
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new StoreError('store argument is not a safe integer')
+  return String(n)
+}
+
+function list(reply: unknown, op: string): unknown[] {
+  if (!Array.isArray(reply)) throw new StoreError(`unexpected reply from the ${op} script`)
+  return reply
+}
+
+function str(v: unknown): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v)
+  if (v instanceof Uint8Array) return new TextDecoder().decode(v)
+  throw new PoisonedSessionError('session entry holds a value that is not a string')
+}
+
+function integer(v: unknown, op: string): number {
+  const n =
+    typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,16}$/.test(v) ? Number(v) : NaN
+  if (!Number.isSafeInteger(n)) throw new StoreError(`unexpected reply from the ${op} script`)
+  return n
+}
+
+/** The Redis Cluster slot of a key (CRC16/XMODEM of the hash tag or the whole key, mod 16384). */
+export function keySlot(key: string): number {
+  const bytes = new TextEncoder().encode(key)
+  let start = 0
+  let end = bytes.length
+  const open = bytes.indexOf(0x7b)
+  if (open >= 0) {
+    const close = bytes.indexOf(0x7d, open + 1)
+    if (close > open + 1) {
+      start = open + 1
+      end = close
+    }
+  }
+  let crc = 0
+  for (let i = start; i < end; i++) {
+    crc ^= bytes[i]! << 8
+    for (let b = 0; b < 8; b++)
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff
+  }
+  return crc % 16384
+}

@@ -1,0 +1,313 @@
+/**
+ * The Lua scripts behind both Redis stores (ioredis over TCP, @upstash/redis over REST): one
+ * source, so both stores enforce expiry, extension, the per-user index and "no resurrection"
+ * with the same code, in one atomic step and one round trip per store call.
+ *
+ * Rules every script follows:
+ * - Redis 6.0 commands only (no GETEX, GETDEL, EXPIRE NX/XX/GT/LT, ZRANGE BYSCORE, COPY, KEYS,
+ *   RENAME). Time comes from ARGV (`now`, the middleware's clock), never from TIME.
+ * - Cluster-safe: all KEYS of one call share one hash slot. The only keys touched without being
+ *   declared are a user's session hashes, built inside the script as `<index key> .. ':' .. id`
+ *   from the declared index key `<prefix>{<uid>}`. Their names carry the same `{<uid>}` hash tag,
+ *   so they hash to the index key's slot and live on the node that runs the script. Declaring
+ *   them is impossible (the ids are read from the index inside the script), and Redis Cluster
+ *   accepts undeclared keys of the script's own slot (a cross-slot key would fail loudly).
+ * - Every value a script returns is simple: nil, an integer, or a flat array of strings (and
+ *   nils) with at most one leading integer. It decodes the same from RESP (ioredis) and from
+ *   Upstash's REST JSON (with automatic deserialization turned off). Decoders: `redis-common.ts`.
+ * - Deadlines are written from the ARGV strings given (never from a Lua number turned into text),
+ *   so epoch milliseconds keep every digit.
+ *
+ * A hash is "poisoned" when the key is not a hash or `$e`/`$a` are missing or not integers:
+ * `load` and `commit` then return the integer {@link POISONED} and change nothing; the stores
+ * raise `PoisonedSessionError`, which the middleware treats as "no session".
+ */
+
+/** Returned by `load` and `commit` for a key that cannot be a session we wrote. */
+export const POISONED = -1
+/** Returned by `create` when the session key already exists (nothing was written). */
+export const EXISTS = -2
+
+/** Shared helpers, prepended to every script. */
+const PRELUDE = `
+local function int(x) return string.format('%.0f', x) end
+-- A strict integer (at most 16 digits), or nil.
+local function num(s)
+  if type(s) ~= 'string' or #s > 17 or not string.match(s, '^%-?%d+$') then return nil end
+  return tonumber(s)
+end
+-- HSET / HDEL over a slice of a flat array, in chunks (unpack has a stack limit).
+local function chunked(cmd, key, list, from, to, step)
+  local i = from
+  while i <= to do
+    local j = math.min(i + step - 1, to)
+    redis.call(cmd, key, unpack(list, i, j))
+    i = j + 1
+  end
+end
+-- Prunes the index, then makes it live as long as its last member; deletes it when empty.
+local function touchIndex(idx, nowS)
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', nowS)
+  local last = redis.call('ZREVRANGE', idx, 0, 0, 'WITHSCORES')
+  if #last == 0 then
+    redis.call('DEL', idx)
+    return
+  end
+  redis.call('PEXPIRE', idx, int(math.max(tonumber(last[2]) - tonumber(nowS), 1)))
+end
+-- 'none' | 'bad' (not a hash, or $e/$a malformed) | 'gone' (a deadline passed) | 'live', e, a, aS
+local function state(key, now)
+  local t = redis.call('TYPE', key)['ok']
+  if t == 'none' then return 'none' end
+  if t ~= 'hash' then return 'bad' end
+  local m = redis.call('HMGET', key, '$e', '$a')
+  local e, a = num(m[1]), num(m[2])
+  if not e or not a then return 'bad' end
+  if now >= e or now >= a then return 'gone' end
+  return 'live', e, a, m[2]
+end
+local function drop(key, idx, id, nowS)
+  redis.call('DEL', key)
+  if idx then
+    redis.call('ZREM', idx, id)
+    touchIndex(idx, nowS)
+  end
+end
+-- The extension rule shared by load and commit: when e <= before, move to min(to, a) if later.
+local function extension(e, a, aS, before, to, toS)
+  if e > before then return nil end
+  local newE, newS = to, toS
+  if a < to then newE, newS = a, aS end
+  if newE <= e then return nil end
+  return newE, newS
+end
+`
+
+/**
+ * `load`. KEYS: session key, [user index]. ARGV: now, extendIfBefore, extendTo, consume
+ * ('1'|'0'), id.
+ * Returns nil when gone (a gone hash found expired is deleted, with its index member);
+ * {@link POISONED}; or `[extended (0|1), field, value, field, value, ...]`: HGETALL with `$e`
+ * and `$l` already updated. Extension sets `$e`, `$l`, PEXPIRE and the index score; with
+ * consume the hash and index member are deleted instead (the returned data shows the extension
+ * the caller should carry over).
+ */
+const LOAD = `
+local key, idx = KEYS[1], KEYS[2]
+local nowS, id = ARGV[1], ARGV[5]
+local now, before, to = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3])
+local consume = ARGV[4] == '1'
+local st, e, a, aS = state(key, now)
+if st == 'none' then return false end
+if st == 'bad' then return ${POISONED} end
+if st == 'gone' then
+  drop(key, idx, id, nowS)
+  return false
+end
+local h = redis.call('HGETALL', key)
+local extended = 0
+local newE, newS = extension(e, a, aS, before, to, ARGV[3])
+if newE then
+  extended = 1
+  local seen = false
+  for i = 1, #h, 2 do
+    if h[i] == '$e' then h[i + 1] = newS end
+    if h[i] == '$l' then
+      h[i + 1] = nowS
+      seen = true
+    end
+  end
+  if not seen then
+    h[#h + 1] = '$l'
+    h[#h + 1] = nowS
+  end
+  if not consume then
+    redis.call('HSET', key, '$e', newS, '$l', nowS)
+    redis.call('PEXPIRE', key, int(math.max(newE - now, 1)))
+    if idx then
+      redis.call('ZADD', idx, newS, id)
+      touchIndex(idx, nowS)
+    end
+  end
+end
+if consume then drop(key, idx, id, nowS) end
+table.insert(h, 1, extended)
+return h
+`
+
+/**
+ * `commit`. KEYS: session key, [user index]. ARGV: now, extendIfBefore, extendTo, id,
+ * explicit expiresAt ('' for none), n, then n strings of field/value pairs to HSET (data and
+ * metadata), then the field names to HDEL.
+ * Returns nil when gone (nothing written; an expired hash is deleted); {@link POISONED}; or
+ * `[expiresAt (string), extended (0|1)]`. Sets `$l` to now; with a uid, ZADDs the index score,
+ * prunes the index and sets its TTL to its last score.
+ */
+const COMMIT = `
+local key, idx = KEYS[1], KEYS[2]
+local nowS, id = ARGV[1], ARGV[4]
+local now, before, to = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3])
+local st, e, a, aS = state(key, now)
+if st == 'none' then return false end
+if st == 'bad' then return ${POISONED} end
+if st == 'gone' then
+  drop(key, idx, id, nowS)
+  return false
+end
+local n = tonumber(ARGV[6])
+if #ARGV >= 7 + n then chunked('HDEL', key, ARGV, 7 + n, #ARGV, 200) end
+if n > 0 then chunked('HSET', key, ARGV, 7, 6 + n, 200) end
+redis.call('HSET', key, '$l', nowS)
+local eS = redis.call('HGET', key, '$e')
+local moved = false
+if ARGV[5] ~= '' then
+  local x, xS = tonumber(ARGV[5]), ARGV[5]
+  if x > a then x, xS = a, aS end
+  e, eS, moved = x, xS, true
+end
+local extended = 0
+local newE, newS = extension(e, a, aS, before, to, ARGV[3])
+if newE then
+  e, eS, moved, extended = newE, newS, true, 1
+end
+if moved then
+  redis.call('HSET', key, '$e', eS)
+  redis.call('PEXPIRE', key, int(math.max(e - now, 1)))
+end
+if idx then
+  redis.call('ZADD', idx, eS, id)
+  touchIndex(idx, nowS)
+end
+return { eS, extended }
+`
+
+/**
+ * `create`. KEYS: session key, [user index when ARGV[3] = '1'], [replaced key, [its index]].
+ * ARGV: now, id, has index ('1'|'0'), maxSessionsPerUser ('0': none), replace mode ('0' none,
+ * '1' key only, '2' key and its index), replaced id, expiresAt, then field/value pairs.
+ * Returns {@link EXISTS} (nothing written) or the flat array of evicted ids (maybe empty).
+ * Eviction removes the soonest-expiring other sessions of the user (never the new one) while
+ * more than the limit remain; their hashes are `<index>:<id>`, in the index's slot (see above).
+ */
+const CREATE = `
+local key = KEYS[1]
+local nowS, id, expS = ARGV[1], ARGV[2], ARGV[7]
+local now = tonumber(nowS)
+if redis.call('EXISTS', key) == 1 then return ${EXISTS} end
+local idx, k = nil, 2
+if ARGV[3] == '1' then
+  idx, k = KEYS[2], 3
+end
+if ARGV[5] ~= '0' then
+  redis.call('DEL', KEYS[k])
+  if ARGV[5] == '2' then
+    redis.call('ZREM', KEYS[k + 1], ARGV[6])
+    touchIndex(KEYS[k + 1], nowS)
+  end
+end
+chunked('HSET', key, ARGV, 8, #ARGV, 200)
+redis.call('PEXPIRE', key, int(math.max(tonumber(expS) - now, 1)))
+local evicted = {}
+if idx then
+  redis.call('ZADD', idx, expS, id)
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', nowS)
+  local max = tonumber(ARGV[4])
+  if max > 0 then
+    local over = redis.call('ZCARD', idx) - max
+    if over > 0 then
+      for _, m in ipairs(redis.call('ZRANGE', idx, 0, over)) do
+        if #evicted == over then break end
+        if m ~= id then
+          evicted[#evicted + 1] = m
+          redis.call('DEL', idx .. ':' .. m)
+          redis.call('ZREM', idx, m)
+        end
+      end
+    end
+  end
+  touchIndex(idx, nowS)
+end
+return evicted
+`
+
+/**
+ * `destroy`. KEYS: session key, [user index]. ARGV: id.
+ * Returns 1 when a hash was deleted, else 0. Deletes the index when it becomes empty.
+ */
+const DESTROY = `
+local n = redis.call('DEL', KEYS[1])
+if KEYS[2] then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[2]) end
+end
+return n
+`
+
+/**
+ * `destroyUser`. KEYS: user index. ARGV: now.
+ * Deletes every session listed in the index and the index. Returns how many were live (a hash
+ * with valid deadlines after now).
+ */
+const DESTROY_USER = `
+local idx = KEYS[1]
+local now = tonumber(ARGV[1])
+local live = 0
+for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
+  local k = idx .. ':' .. m
+  if state(k, now) == 'live' then live = live + 1 end
+  redis.call('DEL', k)
+end
+redis.call('DEL', idx)
+return live
+`
+
+/** Summary fields read per listed session, in the order `listUser` returns them after the id. */
+export const SUMMARY_FIELDS = ['$c', '$l', '$e', '$a', '$t', '$m', '$h'] as const
+
+/**
+ * `listUser`. KEYS: user index. ARGV: now.
+ * Prunes the index (scores <= now), then reads the members scored after now, soonest first, and
+ * returns a flat array of 8-tuples `[id, $c, $l, $e, $a, $t, $m, $h, ...]` (nil for a missing
+ * field). Members whose hash vanished or expired are removed; poisoned ones are skipped.
+ */
+const LIST_USER = `
+local idx = KEYS[1]
+local nowS = ARGV[1]
+local now = tonumber(nowS)
+redis.call('ZREMRANGEBYSCORE', idx, '-inf', nowS)
+local out = {}
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', idx, '(' .. nowS, '+inf')) do
+  local k = idx .. ':' .. m
+  local st = state(k, now)
+  if st == 'live' then
+    local v = redis.call('HMGET', k, ${SUMMARY_FIELDS.map((f) => `'${f}'`).join(', ')})
+    out[#out + 1] = m
+    for i = 1, ${SUMMARY_FIELDS.length} do out[#out + 1] = v[i] end
+  elseif st == 'none' then
+    redis.call('ZREM', idx, m)
+  elseif st == 'gone' then
+    redis.call('DEL', k)
+    redis.call('ZREM', idx, m)
+  end
+end
+touchIndex(idx, nowS)
+return out
+`
+
+/** A script: its name (for error messages) and its full source. */
+export interface LuaScript {
+  readonly name: string
+  readonly source: string
+}
+
+const script = (name: string, body: string): LuaScript => ({ name, source: PRELUDE + body })
+
+/** Every script, by store operation. */
+export const SCRIPTS = {
+  load: script('load', LOAD),
+  commit: script('commit', COMMIT),
+  create: script('create', CREATE),
+  destroy: script('destroy', DESTROY),
+  destroyUser: script('destroyUser', DESTROY_USER),
+  listUser: script('listUser', LIST_USER),
+} as const satisfies Record<string, LuaScript>
