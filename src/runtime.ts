@@ -31,6 +31,10 @@ export interface SessionOptions extends ExpiryOptions {
    * host are refused with 400. Default false.
    */
   insecureLocalhost?: boolean
+  /** Rotate an authenticated session's secret after this many seconds; 0 turns it off. Default 900. */
+  rotateEvery?: number
+  /** How long a rotated-away token keeps working for requests in flight, seconds. Default 30. */
+  rotationGrace?: number
   /** Evict the user's soonest-expiring sessions beyond this many. Default: no limit. */
   maxSessionsPerUser?: number
   /** What to do when the store fails: 503 (`fail-closed`, default) or serve as anonymous (`fail-open`). */
@@ -59,6 +63,8 @@ export interface SessionRuntime {
   maxSessionsPerUser: number | undefined
   failOpen: boolean
   encryptAtRest: boolean
+  rotateEveryMs: number
+  rotationGraceMs: number
   permissions: ReadonlyMap<string, readonly string[]>
   emit(event: SessionEvent): void
   /** Runs a store call under the timeout, mapping every failure to a StoreError. */
@@ -79,7 +85,12 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
     now = Date.now,
     permissions = {},
     encryptAtRest = false,
+    rotateEvery = 900,
+    rotationGrace = 30,
   } = options
+  if (!(rotateEvery >= 0))
+    throw new Error('Session option "rotateEvery" must be 0 (off) or seconds')
+  if (!(rotationGrace >= 0)) throw new Error('Session option "rotationGrace" must be seconds')
   if (onStoreError !== 'fail-closed' && onStoreError !== 'fail-open') {
     throw new Error('Session option "onStoreError" must be "fail-closed" or "fail-open"')
   }
@@ -107,6 +118,8 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
     maxSessionsPerUser,
     failOpen,
     encryptAtRest,
+    rotateEveryMs: rotateEvery * 1000,
+    rotationGraceMs: rotationGrace * 1000,
     permissions: new Map(Object.entries(permissions)),
     emit,
     async call(operation, fn) {

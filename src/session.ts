@@ -5,6 +5,7 @@ import type { SessionRuntime } from './runtime.js'
 import { FLASH_PREFIX, PoisonedSessionError } from './store/codec.js'
 import {
   RESERVED_PREFIX,
+  isMoved,
   type SessionKey,
   type SessionMeta,
   type SessionSummary,
@@ -73,6 +74,10 @@ export class Session<Data extends SessionData = SessionData> {
   #clearCookie = false
   #destroyKey: SessionKey | undefined
   #regen: Regeneration | undefined
+  /** The token names a rotation alias: the session moved; this response never touches the cookie. */
+  #aliased = false
+  /** Loaded, authenticated and older than `rotateEvery`: rotate when the response is ready. */
+  #rotateDue = false
   readonly #changes = new Map<string, string | null>()
 
   /** @internal Created by the middleware. */
@@ -186,6 +191,21 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /**
+   * Changes the roles of every live session of a user in one store call (an admin action); the
+   * change takes effect on each session's next request. Changing the caller's own roles also
+   * regenerates the caller's secret.
+   * @returns how many sessions changed
+   */
+  async updateUserRoles(userId: string, roles: string[]): Promise<number> {
+    const list = checkList(roles, 'roles')
+    const n = await this.#rt.call('updateUser', () =>
+      this.#rt.store.updateUser(userId, { roles: list }, this.#rt.now()),
+    )
+    if (userId === this.userId) this.setRoles(list)
+    return n
+  }
+
+  /**
    * Records a completed second factor (e.g. `'otp'` after a TOTP check): the method joins `amr`,
    * the auth time becomes now, and the secret is regenerated (fixation defence).
    */
@@ -275,6 +295,10 @@ export class Session<Data extends SessionData = SessionData> {
       this.#rt.emit({ type: 'destroyed', id: destroyKey.id, uid: destroyKey.uid, reason: 'logout' })
     }
     if (this.#regen) return { cookie: await this.#regenerateNow(this.#regen), touched: true }
+    if (this.#rotateDue && this.#key && !this.#gone) {
+      const rotated = await this.#rotateNow(this.#key)
+      if (rotated) return { cookie: rotated, touched: true }
+    }
     if (this.#changes.size > 0) {
       if (this.#key && !this.#gone) {
         const written = await this.#commitPatch(this.#key)
@@ -285,6 +309,8 @@ export class Session<Data extends SessionData = SessionData> {
         return { cookie: await this.#createSession(null, undefined), touched: true }
       }
     }
+    // A request holding a rotated-away token must not overwrite the newer cookie.
+    if (this.#aliased) return { cookie: { kind: 'none' }, touched }
     if (this.#extendedTo !== undefined && this.#token && this.#claims) {
       const now = this.#rt.now()
       cookie = {
@@ -301,23 +327,29 @@ export class Session<Data extends SessionData = SessionData> {
   async #commitPatch(key: SessionKey): Promise<CookieAction | null> {
     const rt = this.#rt
     const now = rt.now()
-    const patch = { set: {} as Record<string, string>, del: [] as string[] }
-    for (const [name, text] of this.#changes) {
-      if (text === null) patch.del.push(name)
-      else patch.set[name] = text
-    }
     const base = this.#loading ? await this.#loading : undefined
-    if (base) this.#checkTotal({ ...base.fields, ...patch.set }, patch.del)
+    if (base) {
+      const merged: Record<string, string> = { ...base.fields }
+      for (const [name, text] of this.#changes) {
+        if (text === null) delete merged[name]
+        else merged[name] = text
+      }
+      this.#checkTotal(merged, [])
+    }
     const abs = this.#claims!.exp * 1000
-    patch.set = await this.#seal(patch.set, this.#claims!.sid)
-    const res = await rt.call('commit', () =>
-      rt.store.commit(key, patch, extension(now, abs, rt.policy)),
-    )
+    const patch = await this.#patch(this.#claims!.dk)
+    const ext = extension(now, abs, rt.policy)
+    let res = await rt.call('commit', () => rt.store.commit(key, patch, ext))
+    if (isMoved(res)) {
+      const target = this.#follow(res.movedTo)
+      const again = await rt.call('commit', () => rt.store.commit(target, patch, ext))
+      res = isMoved(again) ? null : again
+    }
     if (!res) {
       rt.emit({ type: 'expired', id: key.id })
       return null
     }
-    if (!res.extended) return { kind: 'none' }
+    if (!res.extended || this.#aliased) return { kind: 'none' }
     return { kind: 'set', token: this.#token!, maxAge: maxAgeSeconds(now, res.expiresAt, abs) }
   }
 
@@ -333,8 +365,14 @@ export class Session<Data extends SessionData = SessionData> {
     } else if (oldKey) {
       // Not read yet: read and delete in one step, so the move costs one call, not two.
       const ext = extension(now, this.#claims!.exp * 1000, rt.policy)
-      const res = await rt.call('load', () => rt.store.load(oldKey, { ...ext, consume: true }))
-      base = res ? await this.#open(res.session, this.#claims!.sid) : null
+      const take = (key: SessionKey) =>
+        rt.call('load', () => rt.store.load(key, { ...ext, consume: true }))
+      let res = await take(oldKey)
+      if (isMoved(res)) {
+        const moved = await take(this.#follow(res.movedTo))
+        res = isMoved(moved) ? null : moved
+      }
+      base = res ? await this.#open(res.session, this.#claims!.dk) : null
     }
     const auth = regen.authenticate
     if (auth && base?.meta.uid !== undefined && base.meta.uid !== auth.uid) base = null
@@ -373,8 +411,9 @@ export class Session<Data extends SessionData = SessionData> {
       client: this.#client ?? keep?.client,
     }
     const sid = newSecret()
+    const dk = rt.encryptAtRest ? newSecret() : undefined
     const key: SessionKey = { id: await secretToId(sid), uid: meta.uid }
-    const sealed = await this.#seal(fields, sid)
+    const sealed = await this.#seal(fields, dk)
     const result = await rt.call('create', () =>
       rt.store.create(
         key,
@@ -396,8 +435,49 @@ export class Session<Data extends SessionData = SessionData> {
       ...(meta.uid !== undefined && { uid: meta.uid }),
       ...(meta.authTime !== undefined && { auth_time: Math.floor(meta.authTime / 1000) }),
       ...(meta.amr !== undefined && { amr: meta.amr }),
+      ...(dk !== undefined && { dk }),
     })
     return { kind: 'set', token, maxAge: maxAgeSeconds(now, meta.expiresAt, absoluteExpiresAt) }
+  }
+
+  /**
+   * Periodic rotation: the store moves the entry to a new secret's key and leaves the old key
+   * as an alias for the grace window, with this request's changes applied in the same step.
+   * @returns the new cookie, or null when the caller should fall back to a plain commit
+   */
+  async #rotateNow(from: SessionKey): Promise<CookieAction | null> {
+    const rt = this.#rt
+    const now = rt.now()
+    const claims = this.#claims!
+    const abs = claims.exp * 1000
+    const sid = newSecret()
+    const to: SessionKey = { id: await secretToId(sid), uid: from.uid }
+    const patch = await this.#patch(claims.dk)
+    const options = { ...extension(now, abs, rt.policy), graceMs: rt.rotationGraceMs }
+    const res = await rt.call('rotate', () => rt.store.rotate(from, to, patch, options))
+    if (res === null || isMoved(res)) return null // gone, or another request rotated it first
+    this.#changes.clear()
+    rt.emit({ type: 'rotated', id: to.id, previousId: from.id, uid: from.uid })
+    const token = await rt.ring.seal({ ...claims, sid, iat: Math.floor(now / 1000) })
+    return { kind: 'set', token, maxAge: maxAgeSeconds(now, res.expiresAt, abs) }
+  }
+
+  /** This request's field changes as a store patch, sealed when encrypting at rest. */
+  async #patch(dk: string | undefined): Promise<{ set: Record<string, string>; del: string[] }> {
+    const patch = { set: {} as Record<string, string>, del: [] as string[] }
+    for (const [name, text] of this.#changes) {
+      if (text === null) patch.del.push(name)
+      else patch.set[name] = text
+    }
+    patch.set = await this.#seal(patch.set, dk)
+    return patch
+  }
+
+  /** Continues with the entry a rotation alias points to. */
+  #follow(movedTo: string): SessionKey {
+    this.#aliased = true
+    this.#key = { id: movedTo, uid: this.#key?.uid }
+    return this.#key
   }
 
   #checkTotal(fields: Record<string, string>, deleted: string[]): void {
@@ -411,18 +491,25 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /** Seals field values for the store when at-rest encryption is on. */
-  async #seal(fields: Record<string, string>, sid: string): Promise<Record<string, string>> {
+  async #seal(
+    fields: Record<string, string>,
+    dk: string | undefined,
+  ): Promise<Record<string, string>> {
     if (!this.#rt.encryptAtRest) return fields
-    const cipher = await fieldCipher(sid)
+    if (dk === undefined)
+      throw new SessionStateError('encryptAtRest: the token carries no data key')
+    const cipher = await fieldCipher(dk)
     const out: Record<string, string> = {}
     for (const [name, text] of Object.entries(fields)) out[name] = await cipher.seal(name, text)
     return out
   }
 
   /** Opens sealed values; a value that is not sealed under this session's key is dropped. */
-  async #open(session: StoredSession, sid: string): Promise<StoredSession> {
+  async #open(session: StoredSession, dk: string | undefined): Promise<StoredSession> {
     if (!this.#rt.encryptAtRest) return session
-    const cipher = await fieldCipher(sid)
+    // A token minted before encryption was turned on has no data key: its values are unreadable.
+    if (dk === undefined) return { ...session, fields: {} }
+    const cipher = await fieldCipher(dk)
     const fields: Record<string, string> = {}
     for (const [name, sealed] of Object.entries(session.fields)) {
       const text = await cipher.open(name, sealed)
@@ -477,17 +564,27 @@ export class Session<Data extends SessionData = SessionData> {
     if (!key || !this.#claims) return null
     const rt = this.#rt
     const now = rt.now()
+    const ext = extension(now, this.#claims.exp * 1000, rt.policy)
     try {
-      const res = await rt.call('load', () =>
-        rt.store.load(key, extension(now, this.#claims!.exp * 1000, rt.policy)),
-      )
+      let res = await rt.call('load', () => rt.store.load(key, ext))
+      if (isMoved(res)) {
+        const target = this.#follow(res.movedTo)
+        const moved = await rt.call('load', () => rt.store.load(target, ext))
+        res = isMoved(moved) ? null : moved
+      }
       if (!res) {
         this.#gone = true
         rt.emit({ type: 'expired', id: key.id })
         return null
       }
       if (res.extended) this.#extendedTo = res.session.meta.expiresAt
-      return await this.#open(res.session, this.#claims.sid)
+      const meta = res.session.meta
+      this.#rotateDue =
+        rt.rotateEveryMs > 0 &&
+        !this.#aliased &&
+        meta.uid !== undefined &&
+        now - (meta.rotatedAt ?? meta.createdAt) >= rt.rotateEveryMs
+      return await this.#open(res.session, this.#claims.dk)
     } catch (err) {
       if (err instanceof PoisonedSessionError) {
         this.#gone = true

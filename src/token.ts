@@ -24,6 +24,8 @@ export interface TokenClaims {
   uid?: string
   auth_time?: number
   amr?: string[]
+  /** The at-rest data key (base64url, 32 bytes), present when values are encrypted at rest. */
+  dk?: string
 }
 
 /** Tokens longer than this are rejected before any crypto (cookies max out near 4 KiB). */
@@ -167,7 +169,7 @@ export function isCanonicalBase64url(segment: string): boolean {
 }
 
 function checkClaims(p: Record<string, unknown>): TokenClaims | null {
-  const { sid, iat, exp, uid, auth_time, amr } = p
+  const { sid, iat, exp, uid, auth_time, amr, dk } = p
   if (typeof sid !== 'string' || !SID.test(sid)) return null
   if (!Number.isSafeInteger(iat) || !Number.isSafeInteger(exp)) return null
   const claims: TokenClaims = { sid, iat: iat as number, exp: exp as number }
@@ -178,6 +180,10 @@ function checkClaims(p: Record<string, unknown>): TokenClaims | null {
   if (auth_time !== undefined) {
     if (!Number.isSafeInteger(auth_time)) return null
     claims.auth_time = auth_time as number
+  }
+  if (dk !== undefined) {
+    if (typeof dk !== 'string' || !SID.test(dk)) return null
+    claims.dk = dk
   }
   if (amr !== undefined) {
     if (!Array.isArray(amr) || !amr.every((m) => typeof m === 'string')) return null

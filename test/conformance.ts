@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { SessionKey, SessionMeta, Store, StoredSession } from '../src/store/types.js'
+import {
+  isMoved,
+  type SessionKey,
+  type SessionMeta,
+  type Store,
+  type StoredSession,
+} from '../src/store/types.js'
 
 /**
  * The store conformance suite: every store joins with one line,
@@ -43,6 +49,12 @@ export function testStore(
       },
     })
     const noExtend = (now: number) => ({ now, extendIfBefore: 0, extendTo: 0 })
+    /** `store.load` where a rotation alias would be a test failure. */
+    const loadLive = async (key: SessionKey, options: Parameters<Store['load']>[1]) => {
+      const result = await store.load(key, options)
+      if (isMoved(result)) throw new Error(`unexpected alias to ${result.movedTo}`)
+      return result
+    }
     const create = async (
       key: SessionKey,
       now: number,
@@ -61,7 +73,7 @@ export function testStore(
         { a: '1', b: '"two"' },
         { client: 'Firefox on Linux', amr: ['pwd'], roles: ['user'] },
       )
-      const got = await store.load(key, noExtend(now + 1000))
+      const got = await loadLive(key, noExtend(now + 1000))
       expect(got?.extended).toBe(false)
       expect(got?.session.fields).toEqual({ a: '1', b: '"two"' })
       expect(got?.session.meta).toMatchObject({
@@ -74,23 +86,23 @@ export function testStore(
     })
 
     it('returns null for a session that never existed', async () => {
-      expect(await store.load({ id: newId() }, noExtend(Date.now()))).toBeNull()
-      expect(await store.load({ id: newId(), uid: 'nobody' }, noExtend(Date.now()))).toBeNull()
+      expect(await loadLive({ id: newId() }, noExtend(Date.now()))).toBeNull()
+      expect(await loadLive({ id: newId(), uid: 'nobody' }, noExtend(Date.now()))).toBeNull()
     })
 
     it('enforces the idle and the absolute deadline against the caller clock', async () => {
       const now = Date.now()
       const idle = { id: newId() }
       await create(idle, now)
-      expect(await store.load(idle, noExtend(now + IDLE - 1))).not.toBeNull()
-      expect(await store.load(idle, noExtend(now + IDLE))).toBeNull()
+      expect(await loadLive(idle, noExtend(now + IDLE - 1))).not.toBeNull()
+      expect(await loadLive(idle, noExtend(now + IDLE))).toBeNull()
       // once found expired it is gone for good
-      expect(await store.load(idle, noExtend(now))).toBeNull()
+      expect(await loadLive(idle, noExtend(now))).toBeNull()
 
       const abs = { id: newId() }
       await store.create(abs, sessionAt(now, { absoluteExpiresAt: now + 2000 }), { now })
-      expect(await store.load(abs, noExtend(now + 1999))).not.toBeNull()
-      expect(await store.load(abs, noExtend(now + 2000))).toBeNull()
+      expect(await loadLive(abs, noExtend(now + 1999))).not.toBeNull()
+      expect(await loadLive(abs, noExtend(now + 2000))).toBeNull()
     })
 
     it('extends only when due, never past the absolute deadline', async () => {
@@ -98,7 +110,7 @@ export function testStore(
       const key = { id: newId() }
       await create(key, now)
       // not due: deadline is after extendIfBefore
-      const early = await store.load(key, {
+      const early = await loadLive(key, {
         now: now + 1000,
         extendIfBefore: now + 1000,
         extendTo: now + 1000 + IDLE,
@@ -107,7 +119,7 @@ export function testStore(
       expect(early?.session.meta.expiresAt).toBe(now + IDLE)
       // due
       const later = now + IDLE / 2
-      const due = await store.load(key, {
+      const due = await loadLive(key, {
         now: later,
         extendIfBefore: later + IDLE / 2,
         extendTo: later + IDLE,
@@ -115,14 +127,14 @@ export function testStore(
       expect(due?.extended).toBe(true)
       expect(due?.session.meta.expiresAt).toBe(later + IDLE)
       expect(due?.session.meta.lastSeenAt).toBe(later)
-      const again = await store.load(key, noExtend(later + 1))
+      const again = await loadLive(key, noExtend(later + 1))
       expect(again?.session.meta.expiresAt).toBe(later + IDLE)
       // capped by the absolute deadline
       const short = { id: newId() }
       const abs = Math.floor((now + IDLE + 3000) / 1000) * 1000
       await store.create(short, sessionAt(now, { absoluteExpiresAt: abs }), { now })
       const mid = now + IDLE / 2
-      const capped = await store.load(short, {
+      const capped = await loadLive(short, {
         now: mid,
         extendIfBefore: mid + IDLE,
         extendTo: mid + IDLE,
@@ -145,7 +157,7 @@ export function testStore(
         noExtend(now + 10),
       )
       expect(res).toEqual({ expiresAt: now + IDLE, extended: false })
-      const got = await store.load(key, noExtend(now + 20))
+      const got = await loadLive(key, noExtend(now + 20))
       expect(got?.session.fields).toEqual({ keep: '"k"', change: '2', added: '[1,2]' })
       expect(got?.session.meta.roles).toEqual(['admin'])
       expect(got?.session.meta.authTime).toBe(now)
@@ -163,7 +175,7 @@ export function testStore(
         { now: t, extendIfBefore: t + IDLE, extendTo: t + IDLE },
       )
       expect(res).toEqual({ expiresAt: t + IDLE, extended: true })
-      expect((await store.load(key, noExtend(now + IDLE + 1000)))?.session.fields).toEqual({
+      expect((await loadLive(key, noExtend(now + IDLE + 1000)))?.session.fields).toEqual({
         x: '1',
       })
     })
@@ -174,14 +186,14 @@ export function testStore(
       await create(key, now, { a: '1' })
       await store.destroy(key)
       expect(await store.commit(key, { set: { a: '2' }, del: [] }, noExtend(now))).toBeNull()
-      expect(await store.load(key, noExtend(now))).toBeNull()
+      expect(await loadLive(key, noExtend(now))).toBeNull()
 
       const expired = { id: newId() }
       await create(expired, now)
       expect(
         await store.commit(expired, { set: { a: '2' }, del: [] }, noExtend(now + IDLE)),
       ).toBeNull()
-      expect(await store.load(expired, noExtend(now))).toBeNull()
+      expect(await loadLive(expired, noExtend(now))).toBeNull()
     })
 
     it('destroy is idempotent', async () => {
@@ -190,7 +202,7 @@ export function testStore(
       await create(key, Date.now())
       await store.destroy(key)
       await store.destroy(key)
-      expect(await store.load(key, noExtend(Date.now()))).toBeNull()
+      expect(await loadLive(key, noExtend(Date.now()))).toBeNull()
     })
 
     it('consume reads and deletes in one step', async () => {
@@ -198,9 +210,9 @@ export function testStore(
       const uid = uniqueUser('consume')
       const key = { id: newId(), uid }
       await create(key, now, { a: '1' })
-      const got = await store.load(key, { ...noExtend(now), consume: true })
+      const got = await loadLive(key, { ...noExtend(now), consume: true })
       expect(got?.session.fields).toEqual({ a: '1' })
-      expect(await store.load(key, noExtend(now))).toBeNull()
+      expect(await loadLive(key, noExtend(now))).toBeNull()
       expect(await store.listUser(uid, now)).toEqual([])
     })
 
@@ -211,10 +223,10 @@ export function testStore(
       await create(anon, now, { cart: '[1]' })
       const first = { id: newId(), uid }
       await store.create(first, sessionAt(now, { uid }, { cart: '[1]' }), { now, replace: anon })
-      expect(await store.load(anon, noExtend(now))).toBeNull()
+      expect(await loadLive(anon, noExtend(now))).toBeNull()
       const second = { id: newId(), uid }
       await store.create(second, sessionAt(now, { uid }), { now, replace: first })
-      expect(await store.load(first, noExtend(now))).toBeNull()
+      expect(await loadLive(first, noExtend(now))).toBeNull()
       expect((await store.listUser(uid, now)).map((s) => s.id)).toEqual([second.id])
     })
 
@@ -258,7 +270,7 @@ export function testStore(
       const b = { id: newId(), uid }
       await store.create(a, sessionAt(now, { uid, expiresAt: now + 1000 }), { now })
       await store.create(b, sessionAt(now, { uid, expiresAt: now + 2000 }), { now })
-      await store.load(a, { now: now + 500, extendIfBefore: now + 5000, extendTo: now + 5000 })
+      await loadLive(a, { now: now + 500, extendIfBefore: now + 5000, extendTo: now + 5000 })
       expect((await store.listUser(uid, now + 1500)).map((s) => [s.id, s.expiresAt])).toEqual([
         [b.id, now + 2000],
         [a.id, now + 5000],
@@ -284,7 +296,7 @@ export function testStore(
         keys[2]!.id,
         keys[3]!.id,
       ])
-      expect(await store.load(keys[0]!, noExtend(now + 10))).toBeNull()
+      expect(await loadLive(keys[0]!, noExtend(now + 10))).toBeNull()
       // the session being created survives even when it expires soonest
       const short = { id: newId(), uid }
       const r = await store.create(short, sessionAt(now, { uid, expiresAt: now + 1000 }), {
@@ -292,7 +304,7 @@ export function testStore(
         maxSessionsPerUser: 2,
       })
       expect(r.evicted).toEqual([keys[2]!.id])
-      expect(await store.load(short, noExtend(now + 10))).not.toBeNull()
+      expect(await loadLive(short, noExtend(now + 10))).not.toBeNull()
     })
 
     it('destroyUser removes every session of the user and counts the live ones', async () => {
@@ -304,9 +316,9 @@ export function testStore(
       const keep = { id: newId(), uid: other }
       await create(keep, now)
       expect(await store.destroyUser(uid, now)).toBe(3)
-      for (const key of keys) expect(await store.load(key, noExtend(now))).toBeNull()
+      for (const key of keys) expect(await loadLive(key, noExtend(now))).toBeNull()
       expect(await store.listUser(uid, now)).toEqual([])
-      expect(await store.load(keep, noExtend(now))).not.toBeNull()
+      expect(await loadLive(keep, noExtend(now))).not.toBeNull()
       expect(await store.destroyUser(uid, now)).toBe(0)
     })
 
@@ -330,7 +342,106 @@ export function testStore(
         empty: '""',
       }
       await create(key, now, values)
-      expect((await store.load(key, noExtend(now)))?.session.fields).toEqual(values)
+      expect((await loadLive(key, noExtend(now)))?.session.fields).toEqual(values)
+    })
+
+    it('rotate copies the entry server-side, applies the patch and leaves an alias', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('rot')
+      const from = { id: newId(), uid }
+      const to = { id: newId(), uid }
+      await create(from, now, { a: '1', b: '2' })
+      // a write that lands after the rotating request read the session is kept
+      await store.commit(from, { set: { late: '"x"' }, del: [] }, noExtend(now + 5))
+      const t = now + 10
+      const res = await store.rotate(
+        from,
+        to,
+        { set: { c: '3' }, del: ['b'] },
+        { ...noExtend(t), graceMs: 30_000 },
+      )
+      expect(res).toEqual({ expiresAt: now + IDLE, extended: false })
+      const moved = await loadLive(to, noExtend(t + 1))
+      expect(moved?.session.fields).toEqual({ a: '1', late: '"x"', c: '3' })
+      expect(moved?.session.meta.rotatedAt).toBe(t)
+      expect(await store.load(from, noExtend(t + 1))).toEqual({ movedTo: to.id })
+      expect(await store.commit(from, { set: { d: '4' }, del: [] }, noExtend(t + 1))).toEqual({
+        movedTo: to.id,
+      })
+      expect((await store.listUser(uid, t + 1)).map((x) => x.id)).toEqual([to.id])
+      // a second rotation of the same key loses: nothing written
+      const other = { id: newId(), uid }
+      expect(
+        await store.rotate(
+          from,
+          other,
+          { set: {}, del: [] },
+          { ...noExtend(t + 2), graceMs: 30_000 },
+        ),
+      ).toEqual({ movedTo: to.id })
+      expect(await store.load(other, noExtend(t + 2))).toBeNull()
+      // the alias ends after the grace window
+      expect(await store.load(from, noExtend(t + 30_000))).toBeNull()
+      expect(
+        await store.rotate(
+          { id: newId(), uid },
+          { id: newId(), uid },
+          { set: {}, del: [] },
+          { ...noExtend(t), graceMs: 1 },
+        ),
+      ).toBeNull()
+    })
+
+    it('rotate extends when due and destroy through an alias ends the session', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('rot2')
+      const from = { id: newId(), uid }
+      const to = { id: newId(), uid }
+      await create(from, now)
+      const t = now + IDLE - 1000
+      const res = await store.rotate(
+        from,
+        to,
+        { set: {}, del: [] },
+        { now: t, extendIfBefore: t + IDLE, extendTo: t + IDLE, graceMs: 30_000 },
+      )
+      expect(res).toEqual({ expiresAt: t + IDLE, extended: true })
+      await store.destroy(from)
+      expect(await store.load(to, noExtend(t + 1))).toBeNull()
+      expect(await store.listUser(uid, t + 1)).toEqual([])
+    })
+
+    it('updateUser sets roles on every live session of the user in one call', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('roles')
+      const keys = [0, 1, 2].map(() => ({ id: newId(), uid }))
+      for (const key of keys) await create(key, now, {}, { roles: ['user'] })
+      const other = { id: newId(), uid: uniqueUser('x') }
+      await create(other, now, {}, { roles: ['user'] })
+      expect(await store.updateUser(uid, { roles: ['user', 'admin'] }, now)).toBe(3)
+      for (const key of keys)
+        expect((await loadLive(key, noExtend(now)))?.session.meta.roles).toEqual(['user', 'admin'])
+      expect((await loadLive(other, noExtend(now)))?.session.meta.roles).toEqual(['user'])
+      expect(await store.updateUser(uniqueUser('none'), { roles: [] }, now)).toBe(0)
+    })
+
+    it('hit counts per user and window; claim marks once; user values round-trip', async () => {
+      const uid = uniqueUser('rl')
+      expect(await store.hit(uid, 'otp-fail', 60_000)).toBe(1)
+      expect(await store.hit(uid, 'otp-fail', 60_000)).toBe(2)
+      expect(await store.hit(uniqueUser('rl2'), 'otp-fail', 60_000)).toBe(1)
+      expect(await store.hit(uid, 'short', 50)).toBe(1)
+      await new Promise((r) => setTimeout(r, 80))
+      expect(await store.hit(uid, 'short', 50)).toBe(1)
+      expect(await store.claim(uid, 'otp:123456', 60_000)).toBe(true)
+      expect(await store.claim(uid, 'otp:123456', 60_000)).toBe(false)
+      expect(await store.claim(uniqueUser('c'), 'otp:123456', 60_000)).toBe(true)
+      expect(await store.getUserValue(uid, 'totp')).toBeNull()
+      await store.setUserValue(uid, 'totp', 'sealed-secret')
+      expect(await store.getUserValue(uid, 'totp')).toBe('sealed-secret')
+      await store.setUserValue(uid, 'totp', null)
+      expect(await store.getUserValue(uid, 'totp')).toBeNull()
+      await expect(store.hit(uid, 'bad name!', 1000)).rejects.toThrow()
     })
 
     it('ping answers with a latency', async () => {

@@ -9,7 +9,7 @@ import { PoisonedSessionError } from '../src/store/codec.js'
 import { StoreError } from '../src/errors.js'
 import { ioredisStore, type IoredisStore } from '../src/store/ioredis.js'
 import { DEFAULT_PREFIX, sessionKeyName, userIndexKeyName } from '../src/store/keys.js'
-import type { SessionKey, StoredSession } from '../src/store/types.js'
+import type { LoadResult, SessionKey, StoredSession } from '../src/store/types.js'
 import { testStore } from './conformance.js'
 import { onTheWire } from './helpers/monitor.js'
 import {
@@ -149,7 +149,7 @@ describe('ioredis store on a standalone server', () => {
       ),
     )
     expect(results.every((r) => r !== null)).toBe(true)
-    const got = await store.load(key, noExtend(now + 500))
+    const got = (await store.load(key, noExtend(now + 500))) as LoadResult
     expect(Object.keys(got!.session.fields)).toHaveLength(200)
     for (let i = 0; i < 200; i++) expect(got!.session.fields[`f${i}`]).toBe(String(i))
   })

@@ -10,7 +10,7 @@ import {
   type SessionOptions,
 } from '../src/index.js'
 import { memoryStore } from '../src/store/memory.js'
-import type { Store } from '../src/store/types.js'
+import type { LoadResult, Store } from '../src/store/types.js'
 import { CookieJar, KEY_A, fakeClock, send } from './helpers/session-app.js'
 
 /** An app with guarded routes; `/login/:user?roles=a,b` logs in, `/step-up` completes a 2nd factor. */
@@ -249,7 +249,7 @@ describe('data at rest', () => {
     )
     await store.commit(
       { id: summary!.id, uid: 'alice' },
-      { set: { b: loaded!.session.fields.a! }, del: [] },
+      { set: { b: (loaded as LoadResult).session.fields.a! }, del: [] },
       { now: Date.now(), extendIfBefore: 0, extendTo: 0 },
     )
     expect(await (await send(app, jar, 'GET', '/b')).json()).toEqual({ b: null })

@@ -123,6 +123,12 @@ export function ioredisStore(options: IoredisStoreOptions): IoredisStore {
     destroy: bounded('destroy', core.destroy, writeMs),
     destroyUser: bounded('destroyUser', core.destroyUser, writeMs),
     listUser: bounded('listUser', core.listUser),
+    rotate: bounded('rotate', core.rotate),
+    updateUser: bounded('updateUser', core.updateUser),
+    hit: bounded('hit', core.hit),
+    claim: bounded('claim', core.claim),
+    getUserValue: bounded('getUserValue', core.getUserValue),
+    setUserValue: bounded('setUserValue', core.setUserValue),
     ping: bounded('ping', () => ping(client)),
     async close() {
       if (given) return

@@ -28,6 +28,19 @@ export function userIndexKeyName(prefix: string, uid: string): string {
   return `${prefix}{${encodeUid(uid)}}`
 }
 
+/**
+ * A small per-user item in the user's slot: `<prefix>{<uid>}:<kind>:<name>`, kind `h` (hit
+ * counter), `c` (claim) or `v` (value). The `:` after the kind keeps it apart from session ids.
+ */
+export function userItemKeyName(
+  prefix: string,
+  uid: string,
+  kind: 'h' | 'c' | 'v',
+  name: string,
+): string {
+  return `${prefix}{${encodeUid(uid)}}:${kind}:${name}`
+}
+
 /** Parses a key name back into its parts; `null` for a key that is not ours. */
 export function parseKeyName(
   prefix: string,

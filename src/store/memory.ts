@@ -1,4 +1,4 @@
-import { sessionKeyName } from './keys.js'
+import { sessionKeyName, userItemKeyName } from './keys.js'
 import type {
   CommitResult,
   CreateOptions,
@@ -6,6 +6,8 @@ import type {
   ExtendOptions,
   LoadOptions,
   LoadResult,
+  MovedResult,
+  RotateOptions,
   SessionKey,
   SessionPatch,
   SessionSummary,
@@ -13,6 +15,7 @@ import type {
   StoreHealth,
   StoredSession,
 } from './types.js'
+import { USER_ITEM_NAME } from './types.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -25,6 +28,14 @@ export interface MemoryStoreOptions {
 interface Entry {
   key: SessionKey
   session: StoredSession
+  /** Set on a rotation alias: the id the session moved to (its deadline is `session.meta.expiresAt`). */
+  movedTo?: string
+}
+
+interface Item {
+  value: string
+  /** Epoch ms; Infinity for values that do not expire. */
+  until: number
 }
 
 /**
@@ -45,6 +56,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 class MemoryStore implements Store {
   readonly #entries = new Map<string, Entry>()
   readonly #users = new Map<string, Map<string, number>>()
+  readonly #items = new Map<string, Item>()
   readonly #max: number
   readonly #sweepBatch: number
   #cursor: Iterator<[string, Entry]> | undefined
@@ -57,10 +69,11 @@ class MemoryStore implements Store {
     this.#sweepBatch = sweepBatch
   }
 
-  async load(key: SessionKey, options: LoadOptions): Promise<LoadResult | null> {
+  async load(key: SessionKey, options: LoadOptions): Promise<LoadResult | MovedResult | null> {
     this.#sweep(options.now)
     const entry = this.#live(key, options.now)
     if (!entry) return null
+    if (entry.movedTo !== undefined) return { movedTo: entry.movedTo }
     const extended = extend(entry.session, options)
     if (extended) this.#index(entry)
     const session = clone(entry.session)
@@ -90,10 +103,15 @@ class MemoryStore implements Store {
     key: SessionKey,
     patch: SessionPatch,
     options: ExtendOptions,
-  ): Promise<CommitResult | null> {
+  ): Promise<CommitResult | MovedResult | null> {
     this.#sweep(options.now)
     const entry = this.#live(key, options.now)
     if (!entry) return null
+    if (entry.movedTo !== undefined) return { movedTo: entry.movedTo }
+    return this.#apply(entry, patch, options)
+  }
+
+  #apply(entry: Entry, patch: SessionPatch, options: ExtendOptions): CommitResult {
     const { fields, meta } = entry.session
     for (const [name, value] of Object.entries(patch.set)) fields[name] = value
     for (const name of patch.del) delete fields[name]
@@ -107,8 +125,82 @@ class MemoryStore implements Store {
     return { expiresAt: meta.expiresAt, extended }
   }
 
+  async rotate(
+    from: SessionKey,
+    to: SessionKey,
+    patch: SessionPatch,
+    options: RotateOptions,
+  ): Promise<CommitResult | MovedResult | null> {
+    this.#sweep(options.now)
+    const entry = this.#live(from, options.now)
+    if (!entry) return null
+    if (entry.movedTo !== undefined) return { movedTo: entry.movedTo }
+    const fromName = sessionKeyName('', from)
+    if (this.#entries.has(sessionKeyName('', to))) throw new Error('session id collision')
+    this.#delete(fromName)
+    const moved: Entry = { key: { ...to }, session: entry.session }
+    moved.session.meta.rotatedAt = options.now
+    this.#entries.set(sessionKeyName('', to), moved)
+    const result = this.#apply(moved, patch, options)
+    this.#index(moved)
+    const aliasUntil = Math.min(options.now + options.graceMs, moved.session.meta.expiresAt)
+    this.#entries.set(fromName, {
+      key: { ...from },
+      movedTo: to.id,
+      session: { fields: {}, meta: { ...moved.session.meta, expiresAt: aliasUntil } },
+    })
+    return result
+  }
+
+  async updateUser(uid: string, meta: { roles: string[] }, now: number): Promise<number> {
+    let n = 0
+    for (const id of [...(this.#users.get(uid)?.keys() ?? [])]) {
+      const entry = this.#live({ id, uid }, now)
+      if (!entry) continue
+      entry.session.meta.roles = [...meta.roles]
+      n++
+    }
+    return n
+  }
+
+  async hit(uid: string, name: string, windowMs: number): Promise<number> {
+    const key = itemKey(uid, 'h', name)
+    const now = Date.now()
+    const item = this.#items.get(key)
+    const count = item && item.until > now ? Number(item.value) + 1 : 1
+    this.#items.set(key, {
+      value: String(count),
+      until: count === 1 ? now + windowMs : item!.until,
+    })
+    return count
+  }
+
+  async claim(uid: string, name: string, ttlMs: number): Promise<boolean> {
+    const key = itemKey(uid, 'c', name)
+    const now = Date.now()
+    const item = this.#items.get(key)
+    if (item && item.until > now) return false
+    this.#items.set(key, { value: '1', until: now + ttlMs })
+    return true
+  }
+
+  async getUserValue(uid: string, name: string): Promise<string | null> {
+    const item = this.#items.get(itemKey(uid, 'v', name))
+    return item && item.until > Date.now() ? item.value : null
+  }
+
+  async setUserValue(uid: string, name: string, value: string | null): Promise<void> {
+    const key = itemKey(uid, 'v', name)
+    if (value === null) this.#items.delete(key)
+    else this.#items.set(key, { value, until: Infinity })
+  }
+
   async destroy(key: SessionKey): Promise<void> {
-    this.#delete(sessionKeyName('', key))
+    const name = sessionKeyName('', key)
+    const movedTo = this.#entries.get(name)?.movedTo
+    this.#delete(name)
+    // An alias's session is the one the caller means: destroying through it ends that session.
+    if (movedTo !== undefined) this.#delete(sessionKeyName('', { id: movedTo, uid: key.uid }))
   }
 
   async destroyUser(uid: string, now: number): Promise<number> {
@@ -116,7 +208,7 @@ class MemoryStore implements Store {
     if (!ids) return 0
     let live = 0
     for (const id of [...ids.keys()]) {
-      if (this.#live({ id, uid }, now)) live++
+      if (this.#live({ id, uid }, now)?.movedTo === undefined) live++
       this.#delete(sessionKeyName('', { id, uid }))
     }
     this.#users.delete(uid)
@@ -176,7 +268,7 @@ class MemoryStore implements Store {
     if (!entry) return
     this.#entries.delete(name)
     const uid = entry.key.uid
-    if (uid === undefined) return
+    if (uid === undefined || entry.movedTo !== undefined) return
     const ids = this.#users.get(uid)
     ids?.delete(entry.key.id)
     if (ids?.size === 0) this.#users.delete(uid)
@@ -206,6 +298,11 @@ function extend(session: StoredSession, { now, extendIfBefore, extendTo }: Exten
   meta.expiresAt = to
   meta.lastSeenAt = now
   return true
+}
+
+function itemKey(uid: string, kind: 'h' | 'c' | 'v', name: string): string {
+  if (!USER_ITEM_NAME.test(name)) throw new Error(`invalid per-user item name: ${name}`)
+  return userItemKeyName('', uid, kind, name)
 }
 
 function clone(session: StoredSession): StoredSession {

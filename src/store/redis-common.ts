@@ -6,16 +6,19 @@
  */
 import { SessionLimitError, StoreError } from '../errors.js'
 import { encodeMeta, decodeSession, FLASH_PREFIX, PoisonedSessionError } from './codec.js'
-import { sessionKeyName, userIndexKeyName } from './keys.js'
+import { sessionKeyName, userIndexKeyName, userItemKeyName } from './keys.js'
 import { EXISTS, POISONED, SCRIPTS, SUMMARY_FIELDS, type LuaScript } from './scripts.js'
 import {
   RESERVED_PREFIX,
+  USER_ITEM_NAME,
   type CommitResult,
   type CreateOptions,
   type CreateResult,
   type ExtendOptions,
   type LoadOptions,
   type LoadResult,
+  type MovedResult,
+  type RotateOptions,
   type SessionKey,
   type SessionPatch,
   type SessionSummary,
@@ -121,7 +124,7 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
   return {
     destroy,
 
-    async load(key: SessionKey, o: LoadOptions): Promise<LoadResult | null> {
+    async load(key: SessionKey, o: LoadOptions): Promise<LoadResult | MovedResult | null> {
       const args = [
         int(o.now),
         int(o.extendIfBefore),
@@ -134,6 +137,7 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
       if (reply === POISONED)
         throw new PoisonedSessionError('session entry is not a valid session hash')
       const [extended, ...flat] = list(reply, 'load')
+      if (extended === 'moved') return { movedTo: str(flat[0]) }
       return { session: decodeSession(flat.map(str)), extended: Number(extended) === 1 }
     },
 
@@ -174,7 +178,7 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
       key: SessionKey,
       patch: SessionPatch,
       o: ExtendOptions,
-    ): Promise<CommitResult | null> {
+    ): Promise<CommitResult | MovedResult | null> {
       for (const name of Object.keys(patch.set)) checkField(name)
       for (const name of patch.del) checkField(name)
       const { expiresAt, lastSeenAt: _ignored, ...meta } = patch.meta ?? {}
@@ -190,13 +194,62 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
         ...patch.del,
       ]
       const reply = await run(SCRIPTS.commit, keysOf(key), args)
-      if (reply === null || reply === undefined) return null
-      if (reply === POISONED)
-        throw new PoisonedSessionError('session entry is not a valid session hash')
-      const [e, extended] = list(reply, 'commit')
-      return { expiresAt: integer(e, 'commit'), extended: Number(extended) === 1 }
+      return commitResult(reply, 'commit')
     },
 
+    async rotate(from: SessionKey, to: SessionKey, patch: SessionPatch, o: RotateOptions) {
+      if (from.uid === undefined || from.uid !== to.uid) {
+        throw new StoreError('rotate() moves an authenticated session within its user')
+      }
+      for (const name of Object.keys(patch.set)) checkField(name)
+      for (const name of patch.del) checkField(name)
+      const pairs = Object.entries(patch.set).flat()
+      const keys = [
+        sessionKeyName(prefix, from),
+        sessionKeyName(prefix, to),
+        userIndexKeyName(prefix, from.uid),
+      ]
+      const args = [
+        int(o.now),
+        int(o.extendIfBefore),
+        int(o.extendTo),
+        from.id,
+        to.id,
+        int(o.graceMs),
+        String(pairs.length),
+        ...pairs,
+        ...patch.del,
+      ]
+      const reply = await run(SCRIPTS.rotate, keys, args)
+      if (reply === EXISTS) throw new StoreError('session id collision: the key already exists')
+      return commitResult(reply, 'rotate')
+    },
+
+    async updateUser(uid: string, meta: { roles: string[] }, now: number): Promise<number> {
+      const roles = JSON.stringify(meta.roles)
+      return integer(
+        await run(SCRIPTS.updateUser, [userIndexKeyName(prefix, uid)], [int(now), roles]),
+        'updateUser',
+      )
+    },
+
+    async hit(uid: string, name: string, windowMs: number): Promise<number> {
+      return integer(await run(SCRIPTS.hit, [item(uid, 'h', name)], [int(windowMs)]), 'hit')
+    },
+
+    async claim(uid: string, name: string, ttlMs: number): Promise<boolean> {
+      return integer(await run(SCRIPTS.claim, [item(uid, 'c', name)], [int(ttlMs)]), 'claim') === 1
+    },
+
+    async getUserValue(uid: string, name: string): Promise<string | null> {
+      const reply = await run(SCRIPTS.userValue, [item(uid, 'v', name)], ['get'])
+      return reply === null || reply === undefined || reply === false ? null : str(reply)
+    },
+
+    async setUserValue(uid: string, name: string, value: string | null): Promise<void> {
+      const args = value === null ? ['del'] : ['set', value]
+      await run(SCRIPTS.userValue, [item(uid, 'v', name)], args, true)
+    },
     async destroyUser(uid: string, now: number): Promise<number> {
       const reply = await run(
         SCRIPTS.destroyUser,
@@ -215,6 +268,21 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
       return decodeSummaries(flat)
     },
   }
+
+  function item(uid: string, kind: 'h' | 'c' | 'v', name: string): string {
+    if (!USER_ITEM_NAME.test(name)) throw new StoreError('invalid per-user item name')
+    return userItemKeyName(prefix, uid, kind, name)
+  }
+}
+
+/** Decodes a commit-shaped reply: nil (gone), poisoned, moved, or `[expiresAt, extended]`. */
+function commitResult(reply: unknown, op: string): CommitResult | MovedResult | null {
+  if (reply === null || reply === undefined) return null
+  if (reply === POISONED)
+    throw new PoisonedSessionError('session entry is not a valid session hash')
+  const [e, extended] = list(reply, op)
+  if (e === 'moved') return { movedTo: str(extended) }
+  return { expiresAt: integer(e, op), extended: Number(extended) === 1 }
 }
 
 /** Decodes `listUser`'s flat 8-tuples; entries whose metadata will not decode are skipped. */

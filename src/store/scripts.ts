@@ -56,11 +56,18 @@ local function touchIndex(idx, nowS)
   redis.call('PEXPIRE', idx, int(math.max(tonumber(last[2]) - tonumber(nowS), 1)))
 end
 -- 'none' | 'bad' (not a hash, or $e/$a malformed) | 'gone' (a deadline passed) | 'live', e, a, aS
+-- | 'moved', id (a rotation alias: a hash holding $mv, the id the session moved to, and $e, the
+-- end of the grace window; past it the alias is 'gone')
 local function state(key, now)
   local t = redis.call('TYPE', key)['ok']
   if t == 'none' then return 'none' end
   if t ~= 'hash' then return 'bad' end
-  local m = redis.call('HMGET', key, '$e', '$a')
+  local m = redis.call('HMGET', key, '$e', '$a', '$mv')
+  if m[3] then
+    local aliasEnd = num(m[1])
+    if aliasEnd and now < aliasEnd then return 'moved', m[3] end
+    return 'gone'
+  end
   local e, a = num(m[1]), num(m[2])
   if not e or not a then return 'bad' end
   if now >= e or now >= a then return 'gone' end
@@ -87,7 +94,7 @@ end
  * `load`. KEYS: session key, [user index]. ARGV: now, extendIfBefore, extendTo, consume
  * ('1'|'0'), id.
  * Returns nil when gone (a gone hash found expired is deleted, with its index member);
- * {@link POISONED}; or `[extended (0|1), field, value, field, value, ...]`: HGETALL with `$e`
+ * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or `[extended (0|1), field, value, field, value, ...]`: HGETALL with `$e`
  * and `$l` already updated. Extension sets `$e`, `$l`, PEXPIRE and the index score; with
  * consume the hash and index member are deleted instead (the returned data shows the extension
  * the caller should carry over).
@@ -100,6 +107,7 @@ local consume = ARGV[4] == '1'
 local st, e, a, aS = state(key, now)
 if st == 'none' then return false end
 if st == 'bad' then return ${POISONED} end
+if st == 'moved' then return { 'moved', e } end
 if st == 'gone' then
   drop(key, idx, id, nowS)
   return false
@@ -139,7 +147,8 @@ return h
  * `commit`. KEYS: session key, [user index]. ARGV: now, extendIfBefore, extendTo, id,
  * explicit expiresAt ('' for none), n, then n strings of field/value pairs to HSET (data and
  * metadata), then the field names to HDEL.
- * Returns nil when gone (nothing written; an expired hash is deleted); {@link POISONED}; or
+ * Returns nil when gone (nothing written; an expired hash is deleted); {@link POISONED};
+ * `['moved', id]` for a rotation alias (nothing written); or
  * `[expiresAt (string), extended (0|1)]`. Sets `$l` to now; with a uid, ZADDs the index score,
  * prunes the index and sets its TTL to its last score.
  */
@@ -150,6 +159,7 @@ local now, before, to = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3])
 local st, e, a, aS = state(key, now)
 if st == 'none' then return false end
 if st == 'bad' then return ${POISONED} end
+if st == 'moved' then return { 'moved', e } end
 if st == 'gone' then
   drop(key, idx, id, nowS)
   return false
@@ -232,9 +242,18 @@ return evicted
 
 /**
  * `destroy`. KEYS: session key, [user index]. ARGV: id.
- * Returns 1 when a hash was deleted, else 0. Deletes the index when it becomes empty.
+ * Returns 1 when a hash was deleted, else 0. Deletes the index when it becomes empty. Through a
+ * rotation alias, the session it points to is deleted too.
  */
 const DESTROY = `
+-- Destroying through a rotation alias ends the session it points to (same user, same slot).
+if KEYS[2] and redis.call('TYPE', KEYS[1])['ok'] == 'hash' then
+  local mv = redis.call('HGET', KEYS[1], '$mv')
+  if mv then
+    redis.call('DEL', KEYS[2] .. ':' .. mv)
+    redis.call('ZREM', KEYS[2], mv)
+  end
+end
 local n = redis.call('DEL', KEYS[1])
 if KEYS[2] then
   redis.call('ZREM', KEYS[2], ARGV[1])
@@ -294,6 +313,91 @@ touchIndex(idx, nowS)
 return out
 `
 
+/**
+ * `rotate`. KEYS: from key, to key, user index (one slot: the user's). ARGV: now,
+ * extendIfBefore, extendTo, from id, to id, graceMs, n, then n strings of field/value pairs to
+ * HSET, then field names to HDEL.
+ * Copies the whole hash server-side (writes that landed since the caller read it are kept),
+ * applies the patch, sets `$l`/`$o`, extends like commit, moves the index member, and leaves
+ * the from key as an alias (`$mv` = to id) living min(graceMs, deadline).
+ * Returns nil (gone), {@link POISONED}, `['moved', id]` (already rotated: nothing written),
+ * {@link EXISTS}, or `[expiresAt, extended (0|1)]`.
+ */
+const ROTATE = `
+local from, to, idx = KEYS[1], KEYS[2], KEYS[3]
+local nowS, fromId, toId = ARGV[1], ARGV[4], ARGV[5]
+local now, before, target, grace = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
+local st, e, a, aS = state(from, now)
+if st == 'none' then return false end
+if st == 'bad' then return ${POISONED} end
+if st == 'moved' then return { 'moved', e } end
+if st == 'gone' then
+  drop(from, idx, fromId, nowS)
+  return false
+end
+if redis.call('EXISTS', to) == 1 then return ${EXISTS} end
+local h = redis.call('HGETALL', from)
+chunked('HSET', to, h, 1, #h, 200)
+local n = tonumber(ARGV[7])
+if #ARGV >= 8 + n then chunked('HDEL', to, ARGV, 8 + n, #ARGV, 200) end
+if n > 0 then chunked('HSET', to, ARGV, 8, 7 + n, 200) end
+redis.call('HSET', to, '$l', nowS, '$o', nowS)
+local eS = redis.call('HGET', to, '$e')
+local extended = 0
+local newE, newS = extension(e, a, aS, before, target, ARGV[3])
+if newE then
+  e, eS, extended = newE, newS, 1
+  redis.call('HSET', to, '$e', eS)
+end
+redis.call('PEXPIRE', to, int(math.max(e - now, 1)))
+local aliasFor = math.max(math.min(grace, e - now), 1)
+redis.call('DEL', from)
+redis.call('HSET', from, '$mv', toId, '$e', int(now + aliasFor))
+redis.call('PEXPIRE', from, int(aliasFor))
+redis.call('ZREM', idx, fromId)
+redis.call('ZADD', idx, eS, toId)
+touchIndex(idx, nowS)
+return { eS, extended }
+`
+
+/**
+ * \`updateUser\`. KEYS: user index. ARGV: now, roles (JSON).
+ * Sets \`$r\` on every live session of the user. Returns how many.
+ */
+const UPDATE_USER = `
+local idx = KEYS[1]
+local now = tonumber(ARGV[1])
+local n = 0
+for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
+  local k = idx .. ':' .. m
+  if state(k, now) == 'live' then
+    redis.call('HSET', k, '$r', ARGV[2])
+    n = n + 1
+  end
+end
+return n
+`
+
+/** \`hit\`. KEYS: counter. ARGV: windowMs. A fixed-window counter; returns the count. */
+const HIT = `
+local c = redis.call('INCR', KEYS[1])
+if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return c
+`
+
+/** \`claim\`. KEYS: marker. ARGV: ttlMs. Returns 1 when newly set, 0 when it already existed. */
+const CLAIM = `
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0
+`
+
+/** \`userValue\`. KEYS: value key. ARGV: 'get' | 'set' value | 'del'. */
+const USER_VALUE = `
+if ARGV[1] == 'get' then return redis.call('GET', KEYS[1]) end
+if ARGV[1] == 'set' then return redis.call('SET', KEYS[1], ARGV[2]) end
+return redis.call('DEL', KEYS[1])
+`
+
 /** A script: its name (for error messages) and its full source. */
 export interface LuaScript {
   readonly name: string
@@ -310,4 +414,9 @@ export const SCRIPTS = {
   destroy: script('destroy', DESTROY),
   destroyUser: script('destroyUser', DESTROY_USER),
   listUser: script('listUser', LIST_USER),
+  rotate: script('rotate', ROTATE),
+  updateUser: script('updateUser', UPDATE_USER),
+  hit: script('hit', HIT),
+  claim: script('claim', CLAIM),
+  userValue: script('userValue', USER_VALUE),
 } as const satisfies Record<string, LuaScript>

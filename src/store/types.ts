@@ -24,7 +24,7 @@ export interface Store {
    * to a new key when its secret is regenerated).
    * @returns the session, or `null` when it is gone.
    */
-  load(key: SessionKey, options: LoadOptions): Promise<LoadResult | null>
+  load(key: SessionKey, options: LoadOptions): Promise<LoadResult | MovedResult | null>
 
   /**
    * Writes a new session (it must not exist yet). Adds it to its user's index when
@@ -37,9 +37,49 @@ export interface Store {
   /**
    * Applies a field patch to an existing session: sets `patch.set`, deletes `patch.del`,
    * merges `patch.meta`, and extends the idle deadline as `load` does.
-   * @returns `null` when the session is gone (nothing is written), else the deadline after.
+   * @returns `null` when the session is gone (nothing is written), a {@link MovedResult} when
+   * the key is a rotation alias (nothing is written), else the deadline after.
    */
-  commit(key: SessionKey, patch: SessionPatch, options: ExtendOptions): Promise<CommitResult | null>
+  commit(
+    key: SessionKey,
+    patch: SessionPatch,
+    options: ExtendOptions,
+  ): Promise<CommitResult | MovedResult | null>
+
+  /**
+   * Periodic rotation of an authenticated session, atomically: copies every stored field of
+   * `from` to `to` (same user, so the same slot; concurrent writes are not lost), applies
+   * `patch`, sets `rotatedAt`, extends as `commit` does, moves the index member, and turns
+   * `from` into an alias of `to` for `graceMs` (capped by the deadline), so requests in flight
+   * holding the previous token reach the new entry (`load`/`commit` answer {@link MovedResult}).
+   * `destroy` of an alias deletes its target too.
+   * @returns `null` when `from` is gone, a {@link MovedResult} when another request rotated it
+   * first (nothing written), else the deadline after.
+   */
+  rotate(
+    from: SessionKey,
+    to: SessionKey,
+    patch: SessionPatch,
+    options: RotateOptions,
+  ): Promise<CommitResult | MovedResult | null>
+
+  /** Sets `roles` on every live session of a user, in one call. @returns how many changed. */
+  updateUser(uid: string, meta: { roles: string[] }, now: number): Promise<number>
+
+  /**
+   * Counts an event in a fixed window per user (rate limits such as failed step-up attempts).
+   * @returns the count in the current window, this one included
+   */
+  hit(uid: string, name: string, windowMs: number): Promise<number>
+
+  /** Marks `name` used for the user for `ttlMs`. @returns false when it was already marked. */
+  claim(uid: string, name: string, ttlMs: number): Promise<boolean>
+
+  /** Reads a small per-user value (e.g. a sealed TOTP secret); null when unset. */
+  getUserValue(uid: string, name: string): Promise<string | null>
+
+  /** Writes (or with `null`, deletes) a small per-user value; it does not expire. */
+  setUserValue(uid: string, name: string, value: string | null): Promise<void>
 
   /** Deletes a session and removes it from its user's index. Idempotent. */
   destroy(key: SessionKey): Promise<void>
@@ -137,6 +177,24 @@ export interface SessionPatch {
   /** Metadata fields to overwrite (`undefined` values are left alone). */
   meta?: Partial<Omit<SessionMeta, 'createdAt' | 'absoluteExpiresAt' | 'uid'>> | undefined
 }
+
+export interface RotateOptions extends ExtendOptions {
+  /** How long the previous key keeps leading to the new entry, milliseconds. */
+  graceMs: number
+}
+
+/** The key is a rotation alias: the session now lives under `movedTo` (same uid). */
+export interface MovedResult {
+  movedTo: string
+}
+
+/** Tells a {@link MovedResult} from the other results. */
+export function isMoved(result: unknown): result is MovedResult {
+  return typeof result === 'object' && result !== null && 'movedTo' in result
+}
+
+/** Names of per-user counters, claims and values: 1 to 128 of `[A-Za-z0-9._:-]`. */
+export const USER_ITEM_NAME = /^[A-Za-z0-9._:-]{1,128}$/
 
 export interface CommitResult {
   expiresAt: number

@@ -1,0 +1,228 @@
+/**
+ * An Upstash-REST-compatible HTTP gateway over ioredis, so edge code using the official
+ * `@upstash/redis` client can reach a self-hosted Redis (standalone, Sentinel or Cluster).
+ *
+ * | request | answer |
+ * |---|---|
+ * | `POST /` `["SET","k","v"]` | 200 `{"result":"OK"}`; a Redis error: 400 `{"error":"<Redis text>"}` |
+ * | `POST /pipeline` `[[...],[...]]` | 200 `[{"result":...},{"error":"..."}]`, not atomic |
+ * | `POST /multi-exec` `[[...],[...]]` | 200 as above, atomic (MULTI/EXEC) |
+ * | `GET\|POST\|PUT /get/key`, `/set/key/value` | path form; POST body = last argument |
+ * | missing or wrong token | 401 `{"error":"WRONGPASS invalid or missing auth token"}` |
+ * | malformed body, refused command | 400 `{"error":"ERR ..."}` (`NOPERM ...` for read-only tokens) |
+ * | body over `maxBodyBytes` | 413 `{"error":"ERR ..."}` |
+ * | Redis unreachable / no answer in time | 503 / 504 `{"error":"ERR ..."}` |
+ */
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import type { Cluster, Redis } from 'ioredis'
+import { createAuthenticator, UNAUTHORIZED_BODY, type Access } from './auth.js'
+import { createCommandPolicy, type CommandPolicy, type GatewayCommand } from './commands.js'
+import { encodeEntry, encodeResult, wantsBase64 } from './encoding.js'
+import { createLifecycle, withDeadline } from './lifecycle.js'
+import {
+  ExecutionProblem,
+  isCluster,
+  runCommand,
+  runPipeline,
+  runTransaction,
+  type Outcome,
+} from './execute.js'
+import {
+  commandFromPath,
+  parseJson,
+  readBody,
+  RequestProblem,
+  toCommand,
+  toCommandList,
+} from './request.js'
+
+export interface GatewayOptions {
+  /** The client to run commands on; must speak RESP2 (`protocol: 2`, as `connectRedis()` does). Not closed by `close()`. */
+  redis: Redis | Cluster
+  /** Read-write bearer tokens (at least one, 16+ characters each). */
+  tokens: string[]
+  /** Bearer tokens that may run read commands only. Default none. */
+  readOnlyTokens?: string[]
+  /** Extra allowlist entries (`NAME` or `NAME SUBCOMMAND`, e.g. `FLUSHDB`), for read-write tokens. Default none. */
+  allowCommands?: string[]
+  /** Allowlist entries to refuse for every token (e.g. `EVAL`). Default none. */
+  denyCommands?: string[]
+  /** Largest request body, bytes. Default 1 MiB. */
+  maxBodyBytes?: number
+  /** Most commands per pipeline/transaction and most elements per command. Default 1000. */
+  maxArrayLength?: number
+  /** Deadline of one request (body reading included), milliseconds. Default 5000. */
+  timeoutMs?: number
+}
+
+export interface Gateway {
+  app: Hono
+  /** Refuses new requests (503) and waits for those in flight, at most `timeoutMs` + 1 s. */
+  close(): Promise<void>
+}
+
+function positiveInt(value: number | undefined, fallback: number, option: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`createGateway: "${option}" must be a positive integer`)
+  return value
+}
+
+/** The RESP protocol the client speaks (ioredis 6 defaults to 3). */
+function protocolOf(redis: Redis | Cluster): number {
+  const options = redis.options as { protocol?: number; redisOptions?: { protocol?: number } }
+  return ('redisOptions' in options ? options.redisOptions?.protocol : options.protocol) ?? 3
+}
+
+/**
+ * Creates the gateway's Hono app. Serve `app.fetch` with any server (e.g. @hono/node-server).
+ *
+ * @param options.redis - ioredis client (standalone, Sentinel or Cluster), RESP2
+ * @param options.tokens - read-write bearer tokens
+ * @param options.readOnlyTokens - read-only bearer tokens (default none)
+ * @param options.maxBodyBytes - body limit in bytes (default 1 MiB)
+ * @param options.maxArrayLength - commands per pipeline and arguments per command (default 1000)
+ * @param options.timeoutMs - per-request deadline in milliseconds (default 5000)
+ * @example
+ * ```ts
+ * const redis = connectRedis({ url: 'redis://127.0.0.1:6379' })
+ * const gateway = createGateway({ redis, tokens: [process.env.GATEWAY_TOKEN!] })
+ * serve({ fetch: gateway.app.fetch, port: 8079 })
+ * ```
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { redis } = options
+  if (!redis || typeof redis.callBuffer !== 'function' || typeof redis.multi !== 'function') {
+    throw new Error(
+      'createGateway requires options for "redis": an ioredis Redis or Cluster client',
+    )
+  }
+  if (protocolOf(redis) !== 2) {
+    throw new Error(
+      'createGateway: "redis" must use RESP2 (`protocol: 2`, as connectRedis() does): RESP3 replies have other shapes than Upstash answers with',
+    )
+  }
+  const auth = createAuthenticator(options)
+  const limits = {
+    maxBodyBytes: positiveInt(options.maxBodyBytes, 1024 * 1024, 'maxBodyBytes'),
+    maxArrayLength: positiveInt(options.maxArrayLength, 1000, 'maxArrayLength'),
+  }
+  const timeoutMs = positiveInt(options.timeoutMs, 5000, 'timeoutMs')
+  const cluster = isCluster(redis)
+  const policy: CommandPolicy = createCommandPolicy({ ...options, cluster, maxWaitMs: timeoutMs })
+
+  const lifecycle = createLifecycle(timeoutMs + 1000)
+  const app = new Hono()
+  app.use('*', lifecycle.admission)
+
+  /** Authentication, deadline and error mapping around one kind of request. */
+  const endpoint = (work: (c: Context, access: Access, base64: boolean) => Promise<Response>) =>
+    async function gateway(c: Context): Promise<Response> {
+      c.header('Cache-Control', 'no-store')
+      const access = auth.check(c.req.header('authorization'))
+      if (!access) return c.json(UNAUTHORIZED_BODY, 401)
+      try {
+        const base64 = wantsBase64(c.req.header('upstash-encoding'))
+        return await withDeadline(work(c, access, base64), timeoutMs)
+      } catch (error) {
+        if (error instanceof RequestProblem || error instanceof ExecutionProblem) {
+          // The rest of an oversized body is never read: the connection cannot be reused.
+          const headers = error.status === 413 ? { Connection: 'close' } : undefined
+          return c.json({ error: error.message }, error.status, headers)
+        }
+        throw error
+      }
+    }
+
+  /** Refuses a command the policy does not allow (400, nothing executed). */
+  const allowed = (command: GatewayCommand, access: Access) => {
+    const refusal = policy.check(command, access === 'read-only')
+    if (refusal) throw new RequestProblem(400, refusal)
+    return command
+  }
+
+  const single = async (c: Context, command: GatewayCommand, base64: boolean) => {
+    const outcome = await runCommand(redis, command)
+    if (!outcome.ok) return c.json({ error: outcome.error }, outcome.status)
+    return c.json({ result: encodeResult(outcome.value, base64) })
+  }
+
+  app.post(
+    '/',
+    endpoint(async (c, access, base64) => {
+      const command = toCommand(parseJson(await readBody(c.req.raw, limits.maxBodyBytes)), limits)
+      return single(c, allowed(command, access), base64)
+    }),
+  )
+
+  app.post(
+    '/pipeline',
+    endpoint(async (c, access, base64) => {
+      const commands = toCommandList(
+        parseJson(await readBody(c.req.raw, limits.maxBodyBytes)),
+        limits,
+      )
+      // A refused command fails alone (as an ACL refusal does in Redis); the others run, in order.
+      const refusals = commands.map((command) => policy.check(command, access === 'read-only'))
+      const results = await runPipeline(
+        redis,
+        commands.filter((_, i) => refusals[i] === null),
+      )
+      const outcomes: Outcome[] = refusals.map((refusal) =>
+        refusal === null ? results.shift()! : { ok: false, error: refusal, status: 400 },
+      )
+      // Redis was unreachable for every command: say so with the status, as `/` would.
+      const first = outcomes[0]!
+      if (!first.ok && outcomes.every((o) => !o.ok && o.status !== 400))
+        return c.json({ error: first.error }, first.status)
+      return c.json(outcomes.map((o) => encodeEntry(o, base64)))
+    }),
+  )
+
+  app.post(
+    '/multi-exec',
+    endpoint(async (c, access, base64) => {
+      const commands = toCommandList(
+        parseJson(await readBody(c.req.raw, limits.maxBodyBytes)),
+        limits,
+      )
+      commands.forEach((command, i) => {
+        const refusal = policy.check(command, access === 'read-only')
+        if (refusal) {
+          throw new RequestProblem(
+            400,
+            `EXECABORT Transaction discarded: command ${i + 1}: ${refusal}`,
+          )
+        }
+      })
+      const outcomes = await runTransaction(redis, commands)
+      return c.json(outcomes.map((o) => encodeEntry(o, base64)))
+    }),
+  )
+
+  app.on(
+    ['GET', 'POST', 'PUT'],
+    '*',
+    endpoint(async (c, access, base64) => {
+      const url = new URL(c.req.url)
+      const body = c.req.method === 'GET' ? null : await readBody(c.req.raw, limits.maxBodyBytes)
+      if (url.pathname === '/' || url.pathname === '')
+        throw new RequestProblem(400, 'ERR no command given')
+      return single(c, allowed(commandFromPath(url, body, limits), access), base64)
+    }),
+  )
+
+  app.all('*', (c) =>
+    c.json({ error: 'ERR method not allowed: use GET, POST or PUT' }, 405, {
+      Allow: 'GET, HEAD, POST, PUT',
+    }),
+  )
+
+  app.onError((error, c) => {
+    console.error('[gateway] unexpected error:', error)
+    return c.json({ error: 'ERR internal gateway error' }, 500)
+  })
+
+  return { app, close: lifecycle.close }
+}

@@ -1,0 +1,66 @@
+/**
+ * The life of requests in the gateway: admission (refused once closing), a deadline per request,
+ * and draining the requests in flight on close.
+ */
+import type { MiddlewareHandler } from 'hono'
+import { ExecutionProblem } from './execute.js'
+
+export interface Lifecycle {
+  /** Counts requests in flight; answers 503 once `close()` was called. */
+  admission: MiddlewareHandler
+  /** Resolves when no request is in flight, or after `graceMs`; idempotent. */
+  close(): Promise<void>
+}
+
+/** Admission and drain for one gateway. */
+export function createLifecycle(graceMs: number): Lifecycle {
+  let closing = false
+  let inFlight = 0
+  let drained: (() => void) | undefined
+  let closed: Promise<void> | undefined
+
+  return {
+    admission: async function admission(c, next) {
+      if (closing) {
+        return c.json({ error: 'ERR gateway is shutting down' }, 503, { Connection: 'close' })
+      }
+      inFlight++
+      try {
+        await next()
+      } finally {
+        if (--inFlight === 0) drained?.()
+      }
+    },
+    close() {
+      closing = true
+      closed ??= new Promise<void>((resolve) => {
+        if (inFlight === 0) return resolve()
+        const timer = setTimeout(resolve, graceMs)
+        drained = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      return closed
+    },
+  }
+}
+
+/**
+ * Settles like `work`, or rejects with a 504 `ExecutionProblem` after `timeoutMs`. The work is
+ * not cancelled: a command already sent may still run, which the error text says.
+ */
+export async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const message = `ERR gateway timeout: no answer within ${timeoutMs} ms; the command may still have run`
+      reject(new ExecutionProblem(504, message))
+    }, timeoutMs)
+  })
+  try {
+    return await Promise.race([work, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}

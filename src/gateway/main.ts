@@ -1,0 +1,109 @@
+/**
+ * `npm run gateway`: serves the Upstash-compatible gateway over HTTP.
+ *
+ * Environment:
+ * - `REDIS_URL`, or `REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`, or `REDIS_CLUSTER_NODES`
+ *   (plus `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_TLS`, `REDIS_TIMEOUT_MS`): the target.
+ * - `GATEWAY_TOKENS` (required, comma-separated) and `GATEWAY_READONLY_TOKENS`: bearer tokens.
+ * - `GATEWAY_HOST` (default 127.0.0.1), `GATEWAY_PORT` (default 8079).
+ * - `GATEWAY_TIMEOUT_MS` (default 5000), `GATEWAY_MAX_BODY_BYTES` (default 1048576).
+ *
+ * SIGTERM / SIGINT: stop accepting connections, let requests in flight finish (at most the
+ * request timeout plus 1 s), quit Redis, exit 0. A stuck shutdown exits anyway after 3 s more.
+ */
+import { connectRedis, describeRedisTarget, redisOptionsFromEnv } from '../store/ioredis-connect.js'
+import type { RedisConnectOptions } from '../store/ioredis-connect.js'
+import { createGateway, type Gateway } from './app.js'
+import { listen } from './server.js'
+
+function fail(message: string): never {
+  console.error(`[gateway] ${message}`)
+  process.exit(1)
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+}
+
+function integer(name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = process.env[name]?.trim()
+  if (!raw) return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < 1 || value > max)
+    fail(`${name} must be an integer between 1 and ${max}, got "${raw}"`)
+  return value
+}
+
+function redisTarget(): RedisConnectOptions {
+  let options: RedisConnectOptions | null
+  try {
+    options = redisOptionsFromEnv(process.env)
+  } catch (error) {
+    fail((error as Error).message)
+  }
+  if (!options)
+    fail(
+      'no Redis target: set REDIS_URL, or REDIS_SENTINELS (and REDIS_SENTINEL_NAME), or REDIS_CLUSTER_NODES',
+    )
+  return options
+}
+
+async function main(): Promise<void> {
+  const target = redisTarget()
+  const tokens = list(process.env.GATEWAY_TOKENS)
+  if (tokens.length === 0) {
+    fail(
+      'GATEWAY_TOKENS is required: a comma-separated list of bearer tokens of 16+ characters (e.g. `openssl rand -base64 32`)',
+    )
+  }
+  const host = process.env.GATEWAY_HOST?.trim() || '127.0.0.1'
+  const port = integer('GATEWAY_PORT', 8079, 65535)
+  const timeoutMs = integer('GATEWAY_TIMEOUT_MS', 5000)
+  const maxBodyBytes = integer('GATEWAY_MAX_BODY_BYTES', 1024 * 1024)
+
+  const redis = connectRedis(target)
+  let gateway: Gateway
+  try {
+    gateway = createGateway({
+      redis,
+      tokens,
+      readOnlyTokens: list(process.env.GATEWAY_READONLY_TOKENS),
+      timeoutMs,
+      maxBodyBytes,
+    })
+  } catch (error) {
+    redis.disconnect()
+    fail((error as Error).message)
+  }
+  const running = await listen(gateway, { host, port }).catch((error: Error) => {
+    redis.disconnect()
+    fail(`cannot listen on ${host}:${port}: ${error.message}`)
+  })
+  console.log(`[gateway] listening on ${running.url}, forwarding to ${describeRedisTarget(target)}`)
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`[gateway] ${signal}: stopping, draining requests in flight`)
+    setTimeout(() => {
+      console.error('[gateway] shutdown took too long; exiting')
+      process.exit(0)
+    }, timeoutMs + 4000).unref()
+    await running.stop()
+    await Promise.race([
+      redis.quit().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 1000)),
+    ])
+    redis.disconnect()
+    console.log('[gateway] stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+void main()

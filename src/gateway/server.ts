@@ -1,0 +1,72 @@
+/**
+ * Serves a gateway over HTTP with @hono/node-server, with a graceful stop. Used by `main.ts`
+ * and by the tests (which listen on port 0 and read the port back).
+ */
+import { serve } from '@hono/node-server'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Gateway } from './app.js'
+
+export interface ListenOptions {
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string
+  /** Port; 0 picks a free one. Default 8079. */
+  port?: number
+}
+
+export interface RunningGateway {
+  /** `http://host:port`, the URL to give `@upstash/redis`. */
+  url: string
+  port: number
+  server: Server
+  /**
+   * Stops accepting connections, closes idle keep-alive connections, waits for requests in
+   * flight (bounded by the gateway's own `close()`), then drops whatever connection is left.
+   * Does not close the Redis client.
+   */
+  stop(): Promise<void>
+}
+
+/** Starts listening; resolves once the port is bound, rejects if it cannot be. */
+export function listen(gateway: Gateway, options: ListenOptions = {}): Promise<RunningGateway> {
+  const host = options.host ?? '127.0.0.1'
+  return new Promise((resolve, reject) => {
+    const server = serve({
+      fetch: gateway.app.fetch,
+      hostname: host,
+      port: options.port ?? 8079,
+    }) as Server
+    const onError = (error: Error) => reject(error)
+    server.once('error', onError)
+    server.once('listening', () => {
+      server.off('error', onError)
+      const port = (server.address() as AddressInfo).port
+      const shown = host.includes(':') ? `[${host}]` : host
+      let stopped: Promise<void> | undefined
+      resolve({
+        url: `http://${shown}:${port}`,
+        port,
+        server,
+        stop() {
+          stopped ??= (async () => {
+            let done = false
+            const closed = new Promise<void>((r) => server.close(() => r())).then(() => {
+              done = true
+            })
+            server.closeIdleConnections()
+            await gateway.close()
+            // Handlers are done; give node-server a moment to write their responses, closing
+            // each keep-alive connection as it turns idle, then drop whatever is left.
+            for (let i = 0; i < 20 && !done; i++) {
+              await new Promise((r) => setTimeout(r, 25))
+              server.closeIdleConnections()
+            }
+            server.closeAllConnections()
+            await closed
+          })()
+          return stopped
+        },
+      })
+    })
+  })
+}
