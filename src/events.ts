@@ -14,6 +14,7 @@ export type SessionEvent =
     }
   | { type: 'expired'; id: string }
   | { type: 'invalid-token' }
+  | { type: 'step-up-failed'; uid: string; reason: string }
   | { type: 'evicted'; ids: string[]; uid: string }
   | { type: 'store-error'; operation: string; code: string; failOpen: boolean }
   | { type: 'store-call'; operation: string; durationMs: number; ok: boolean }

@@ -1,6 +1,7 @@
 import { fieldCipher } from './at-rest.js'
 import { SessionLimitError, SessionStateError } from './errors.js'
 import { extension, initialDeadlines, maxAgeSeconds } from './expiry.js'
+import type { SessionEvent } from './events.js'
 import type { SessionRuntime } from './runtime.js'
 import { FLASH_PREFIX, PoisonedSessionError } from './store/codec.js'
 import {
@@ -52,6 +53,8 @@ interface Regeneration {
 export const kOpen = Symbol('open')
 /** @internal */
 export const kFinish = Symbol('finish')
+/** @internal Lets the package's own modules (TOTP) report events. */
+export const kEmit = Symbol('emit')
 
 const FIELD_NAME_MAX = 200
 
@@ -221,6 +224,46 @@ export class Session<Data extends SessionData = SessionData> {
       for (const p of this.#rt.permissions.get(role) ?? []) out.add(p)
     }
     return out
+  }
+
+  /**
+   * Counts an event for the signed-in user in a fixed window (rate limits); `by = 0` only reads.
+   * @returns the count in the current window
+   */
+  async countEvent(name: string, windowMs: number, by = 1): Promise<number> {
+    const uid = this.#requireUser()
+    return this.#rt.call('hit', () => this.#rt.store.hit(uid, name, windowMs, by))
+  }
+
+  /** Marks `name` used for the signed-in user for `ttlMs`; false when it already was (replay). */
+  async claimOnce(name: string, ttlMs: number): Promise<boolean> {
+    const uid = this.#requireUser()
+    return this.#rt.call('claim', () => this.#rt.store.claim(uid, name, ttlMs))
+  }
+
+  /** Reads a per-user secret kept in the store, sealed with the key ring; null when unset. */
+  async readUserSecret(name: string): Promise<string | null> {
+    const uid = this.#requireUser()
+    const sealed = await this.#rt.call('getUserValue', () => this.#rt.store.getUserValue(uid, name))
+    return sealed === null ? null : this.#rt.ring.openValue(sealed)
+  }
+
+  /** Stores (or with null, deletes) a per-user secret, sealed with the key ring. */
+  async writeUserSecret(name: string, value: string | null): Promise<void> {
+    const uid = this.#requireUser()
+    const sealed = value === null ? null : await this.#rt.ring.sealValue(value)
+    await this.#rt.call('setUserValue', () => this.#rt.store.setUserValue(uid, name, sealed))
+  }
+
+  /** @internal */
+  [kEmit](event: SessionEvent): void {
+    this.#rt.emit(event)
+  }
+
+  #requireUser(): string {
+    const uid = this.userId
+    if (uid === undefined) throw new SessionStateError('this needs an authenticated session')
+    return uid
   }
 
   /** The middleware's clock (epoch milliseconds). */

@@ -1,4 +1,4 @@
-import { EncryptJWT, base64url, jwtDecrypt } from 'jose'
+import { CompactEncrypt, EncryptJWT, base64url, compactDecrypt, jwtDecrypt } from 'jose'
 
 /**
  * Session tokens: compact JWE, `alg: dir`, `enc: A256GCM`, sealed with the newest key of a key
@@ -110,6 +110,32 @@ export class KeyRing {
   }
 
   /**
+   * Seals a small value (e.g. a TOTP secret kept in the store) with the newest key, so a copy
+   * of the store alone cannot read it.
+   */
+  async sealValue(text: string): Promise<string> {
+    const key = (await this.#imported()).get(this.#sealKid)!
+    return new CompactEncrypt(new TextEncoder().encode(text))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: this.#sealKid })
+      .encrypt(key)
+  }
+
+  /** Opens a value sealed by {@link sealValue} with any listed key; null when it will not open. */
+  async openValue(sealed: string): Promise<string | null> {
+    const kid = preflight(sealed, 64 * 1024)
+    if (kid === null || !this.#raw.has(kid)) return null
+    try {
+      const { plaintext } = await compactDecrypt(sealed, (await this.#imported()).get(kid)!, {
+        keyManagementAlgorithms: ['dir'],
+        contentEncryptionAlgorithms: ['A256GCM'],
+      })
+      return new TextDecoder().decode(plaintext)
+    } catch {
+      return null
+    }
+  }
+
+  /**
    * Opens a token. Every failure (malformed, oversized, unknown key, tampered, wrong algorithm,
    * expired, missing claims) gives `null`: the caller treats them all the same way.
    * @param now the current time, epoch milliseconds
@@ -138,8 +164,8 @@ export class KeyRing {
  * and a header that names `dir`/`A256GCM` and a `kid`.
  * @returns the header's kid, or null
  */
-export function preflight(token: string): string | null {
-  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return null
+export function preflight(token: string, maxLength = MAX_TOKEN_LENGTH): string | null {
+  if (typeof token !== 'string' || token.length > maxLength) return null
   const m = COMPACT_DIR.exec(token)
   if (!m) return null
   for (let i = 1; i <= 4; i++) if (!isCanonicalBase64url(m[i]!)) return null

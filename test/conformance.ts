@@ -429,6 +429,8 @@ export function testStore(
       const uid = uniqueUser('rl')
       expect(await store.hit(uid, 'otp-fail', 60_000)).toBe(1)
       expect(await store.hit(uid, 'otp-fail', 60_000)).toBe(2)
+      expect(await store.hit(uid, 'otp-fail', 60_000, 0)).toBe(2)
+      expect(await store.hit(uid, 'peek', 60_000, 0)).toBe(0)
       expect(await store.hit(uniqueUser('rl2'), 'otp-fail', 60_000)).toBe(1)
       expect(await store.hit(uid, 'short', 50)).toBe(1)
       await new Promise((r) => setTimeout(r, 80))

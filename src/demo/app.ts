@@ -1,9 +1,17 @@
 import { Hono } from 'hono'
 import { csrf } from 'hono/csrf'
-import { session, type SessionEnv } from '../index.js'
+import { renderSVG } from 'uqr'
+import {
+  requireFreshAuth,
+  requireRole,
+  requireSession,
+  session,
+  type SessionEnv,
+} from '../index.js'
+import { totp } from '../totp.js'
 import type { SessionOptions } from '../runtime.js'
 import type { Store } from '../store/types.js'
-import { homePage, loginPage } from './pages.js'
+import { adminPage, homePage, loginPage, passwordPage, twoFactorPage } from './pages.js'
 import { checkLogin } from './users.js'
 
 /** The demo's session data. Preferences are fields named `pref.<name>`. */
@@ -16,6 +24,13 @@ export interface DemoOptions extends Omit<SessionOptions, 'store'> {
 }
 
 const PREF_NAME = /^[A-Za-z0-9_-]{1,64}$/
+/** Role -> permissions of the demo. */
+export const DEMO_PERMISSIONS = {
+  user: ['profile:write'],
+  admin: ['profile:write', 'admin:view', 'metrics:view'],
+}
+/** How recent the second factor must be for a password change, seconds. */
+const FRESH_AUTH = { maxAge: 300, methods: ['otp'] }
 const PREF_VALUE_MAX = 1024
 
 /**
@@ -51,7 +66,9 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   })
 
   app.use(csrf())
-  app.use(session<DemoData>({ ...options, store }))
+  app.use(session<DemoData>({ permissions: DEMO_PERMISSIONS, ...options, store }))
+  const otp = totp({ issuer: 'hono-redis-session demo' })
+  const status = (reason: string) => (reason === 'rate-limited' ? 429 : 401)
 
   app.get('/', async (c) => {
     const s = c.get('session')
@@ -71,6 +88,73 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   app.post('/logout', (c) => {
     c.get('session').destroy()
     return c.redirect('/', 303)
+  })
+
+  app.get('/admin', requireRole('admin'), async (c) => {
+    return c.html(adminPage(c.get('session').userId!))
+  })
+
+  // Two-factor authentication: pages (form posts) and a JSON API for scripts and tests.
+  const twoFactorState = async (s: SessionEnv<DemoData>['Variables']['session']) => {
+    const info = await s.info()
+    const pending = await otp.pendingEnrolment(s)
+    return {
+      enrolled: await otp.isEnrolled(s),
+      pending: pending && { ...pending, qrSvg: renderSVG(pending.uri) },
+      fresh:
+        !!info?.amr.includes('otp') && s.now() - (info.authTime ?? 0) < FRESH_AUTH.maxAge * 1000,
+    }
+  }
+  app.get('/settings/2fa', requireSession(), async (c) => {
+    const s = c.get('session')
+    const message = (await s.flash<string>('2fa')) ?? undefined
+    return c.html(twoFactorPage({ ...(await twoFactorState(s)), message }))
+  })
+  app.post('/settings/2fa/enrol', requireSession(), async (c) => {
+    await otp.startEnrolment(c.get('session'))
+    return c.redirect('/settings/2fa', 303)
+  })
+  for (const step of ['confirm', 'verify'] as const) {
+    app.post(`/settings/2fa/${step}`, requireSession(), async (c) => {
+      const s = c.get('session')
+      const code = (await c.req.parseBody()).code
+      const result =
+        step === 'confirm' ? await otp.confirmEnrolment(s, code) : await otp.verify(s, code)
+      if (result.ok) {
+        s.flash('2fa', step === 'confirm' ? 'Authenticator app set up and verified.' : 'Verified.')
+        return c.redirect('/settings/2fa', 303)
+      }
+      const error = `Not accepted (${result.reason}).`
+      return c.html(twoFactorPage({ ...(await twoFactorState(s)), error }), status(result.reason))
+    })
+  }
+  app.post('/api/2fa/enrol', requireSession(), async (c) =>
+    c.json(await otp.startEnrolment(c.get('session'))),
+  )
+  app.post('/api/2fa/confirm', requireSession(), async (c) => {
+    const result = await otp.confirmEnrolment(c.get('session'), (await c.req.parseBody()).code)
+    return result.ok ? c.json(result) : c.json(result, status(result.reason))
+  })
+  app.post('/api/2fa/verify', requireSession(), async (c) => {
+    const result = await otp.verify(c.get('session'), (await c.req.parseBody()).code)
+    return result.ok ? c.json(result) : c.json(result, status(result.reason))
+  })
+
+  // The sensitive operation: needs a second factor within the last 5 minutes.
+  const newPassword = async (c: { req: { parseBody(): Promise<Record<string, unknown>> } }) => {
+    const password = (await c.req.parseBody()).password
+    return typeof password === 'string' && password.length >= 12 && password.length <= 256
+  }
+  app.post('/api/password', requireFreshAuth(FRESH_AUTH), async (c) => {
+    if (!(await newPassword(c)))
+      return c.json({ error: 'form field "password": 12 to 256 characters' }, 400)
+    return c.json({ ok: true }) // the demo keeps its fixed passwords; a real app stores a hash here
+  })
+  app.get('/settings/password', requireSession(), (c) => c.html(passwordPage()))
+  app.post('/settings/password', requireFreshAuth(FRESH_AUTH), async (c) => {
+    if (!(await newPassword(c)))
+      return c.html(passwordPage(undefined, 'Use 12 to 256 characters.'), 400)
+    return c.html(passwordPage('Password changed.'))
   })
 
   app.get('/api/me', async (c) => {

@@ -1,4 +1,4 @@
-import { html } from 'hono/html'
+import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
 
 type Page = HtmlEscapedString | Promise<HtmlEscapedString>
@@ -80,5 +80,90 @@ export function homePage(user: string, roles: string[], count: number): Page {
       <p>Counter: <output id="count">${count}</output></p>
       <form method="post" action="/counter"><button type="submit">Count</button></form>
       <form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
+  )
+}
+
+export function adminPage(user: string): Page {
+  return layout(
+    'Admin',
+    html`<h1>Administration</h1>
+      <p>Signed in as ${user} with the <code>admin</code> role.</p>
+      <ul>
+        <li><a href="/admin/dashboard">Dashboard</a></li>
+        <li><a href="/settings/sessions">My sessions</a></li>
+      </ul>
+      <p><a href="/">Home</a></p>`,
+  )
+}
+
+/** The 2FA settings page: enrol (with a QR code), confirm, or step up. */
+export function twoFactorPage(state: {
+  enrolled: boolean
+  pending?: { secret: string; uri: string; qrSvg: string } | null
+  fresh: boolean
+  message?: string | undefined
+  error?: string | undefined
+}): Page {
+  const { enrolled, pending, fresh, message, error } = state
+  const codeForm = (action: string, label: string) =>
+    html`<form method="post" action="${action}">
+      <label for="code">Code from your authenticator app</label>
+      <input
+        id="code"
+        name="code"
+        inputmode="numeric"
+        autocomplete="one-time-code"
+        pattern="[0-9]{6}"
+        maxlength="6"
+        required
+      />
+      <p><button type="submit">${label}</button></p>
+    </form>`
+  return layout(
+    'Two-factor authentication',
+    html`<h1>Two-factor authentication</h1>
+      ${message ? html`<p role="status">${message}</p>` : ''}
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      ${
+        enrolled
+          ? html`<p>An authenticator app is set up.${fresh ? ' You verified it recently.' : ''}</p>
+              ${codeForm('/settings/2fa/verify', 'Verify')}`
+          : pending
+            ? html`<p>Scan this code with an authenticator app, then enter the code it shows.</p>
+                <figure>
+                  ${raw(pending.qrSvg)}
+                  <figcaption>Or enter the key <code>${pending.secret}</code></figcaption>
+                </figure>
+                ${codeForm('/settings/2fa/confirm', 'Confirm')}`
+            : html`<form method="post" action="/settings/2fa/enrol">
+                <button type="submit">Set up an authenticator app</button>
+              </form>`
+      }
+      <p><a href="/settings/password">Change password</a> · <a href="/">Home</a></p>`,
+  )
+}
+
+export function passwordPage(message?: string, error?: string): Page {
+  return layout(
+    'Change password',
+    html`<h1>Change password</h1>
+      ${message ? html`<p role="status">${message}</p>` : ''}
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      <form method="post" action="/settings/password">
+        <label for="password">New password (at least 12 characters)</label>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="new-password"
+          minlength="12"
+          required
+        />
+        <p><button type="submit">Change password</button></p>
+      </form>
+      <p>
+        This needs a verified second factor within the last 5 minutes:
+        <a href="/settings/2fa">verify</a>.
+      </p>`,
   )
 }

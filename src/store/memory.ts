@@ -163,15 +163,13 @@ class MemoryStore implements Store {
     return n
   }
 
-  async hit(uid: string, name: string, windowMs: number): Promise<number> {
+  async hit(uid: string, name: string, windowMs: number, by = 1): Promise<number> {
     const key = itemKey(uid, 'h', name)
     const now = Date.now()
     const item = this.#items.get(key)
-    const count = item && item.until > now ? Number(item.value) + 1 : 1
-    this.#items.set(key, {
-      value: String(count),
-      until: count === 1 ? now + windowMs : item!.until,
-    })
+    const live = item !== undefined && item.until > now
+    const count = (live ? Number(item.value) : 0) + by
+    this.#items.set(key, { value: String(count), until: live ? item.until : now + windowMs })
     return count
   }
 

@@ -233,8 +233,9 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
       )
     },
 
-    async hit(uid: string, name: string, windowMs: number): Promise<number> {
-      return integer(await run(SCRIPTS.hit, [item(uid, 'h', name)], [int(windowMs)]), 'hit')
+    async hit(uid: string, name: string, windowMs: number, by = 1): Promise<number> {
+      const reply = await run(SCRIPTS.hit, [item(uid, 'h', name)], [int(windowMs), int(by)])
+      return integer(reply, 'hit')
     },
 
     async claim(uid: string, name: string, ttlMs: number): Promise<boolean> {

@@ -378,10 +378,13 @@ end
 return n
 `
 
-/** \`hit\`. KEYS: counter. ARGV: windowMs. A fixed-window counter; returns the count. */
+/**
+ * `hit`. KEYS: counter. ARGV: windowMs, by. A fixed-window counter: adds `by` (0 reads) and
+ * starts the window when the counter has none. Returns the count.
+ */
 const HIT = `
-local c = redis.call('INCR', KEYS[1])
-if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local c = redis.call('INCRBY', KEYS[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return c
 `
 

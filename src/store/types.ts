@@ -67,10 +67,11 @@ export interface Store {
   updateUser(uid: string, meta: { roles: string[] }, now: number): Promise<number>
 
   /**
-   * Counts an event in a fixed window per user (rate limits such as failed step-up attempts).
-   * @returns the count in the current window, this one included
+   * Counts events in a fixed window per user (rate limits such as failed step-up attempts):
+   * adds `by` (default 1; 0 only reads) and starts the window on the first event.
+   * @returns the count in the current window
    */
-  hit(uid: string, name: string, windowMs: number): Promise<number>
+  hit(uid: string, name: string, windowMs: number, by?: number): Promise<number>
 
   /** Marks `name` used for the user for `ttlMs`. @returns false when it was already marked. */
   claim(uid: string, name: string, ttlMs: number): Promise<boolean>
