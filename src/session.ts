@@ -184,7 +184,7 @@ export class Session<Data extends SessionData = SessionData> {
       throw new SessionStateError('authenticate() needs a user id of 1 to 256 characters')
     }
     const roles = checkList(options.roles ?? [], 'roles')
-    const amr = checkList(options.amr ?? ['pwd'], 'amr')
+    const amr = checkMethods(options.amr ?? ['pwd'])
     this.#regen = { authenticate: { uid: userId, roles, amr } }
   }
 
@@ -213,7 +213,7 @@ export class Session<Data extends SessionData = SessionData> {
    * the auth time becomes now, and the secret is regenerated (fixation defence).
    */
   stepUp(method: string): void {
-    checkList([method], 'method')
+    checkMethods([method])
     this.#regen = { ...this.#regen, stepUp: method }
   }
 
@@ -402,9 +402,11 @@ export class Session<Data extends SessionData = SessionData> {
     const oldKey = this.#gone ? undefined : this.#key
     let base: StoredSession | null = null
     let replace: SessionKey | undefined
-    if (oldKey && this.#loading) {
-      base = await this.#loading
-      if (base) replace = oldKey
+    if (oldKey && (this.#loading || this.#changes.size > 0)) {
+      // With changes pending the new entry may still be refused (size limits): read without
+      // deleting, and let the creation replace the old entry only once it succeeds.
+      base = await this.#load()
+      if (base) replace = this.#key
     } else if (oldKey) {
       // Not read yet: read and delete in one step, so the move costs one call, not two.
       const ext = extension(now, this.#claims!.exp * 1000, rt.policy)
@@ -654,6 +656,23 @@ function checkName(name: string): void {
       400,
     )
   }
+}
+
+/**
+ * Authentication methods travel in the token, so they are bounded tightly: with a uid of at most
+ * 256 characters the cookie stays far below the 4 KiB browsers keep (about 1.3 KiB at most).
+ */
+function checkMethods(list: unknown): string[] {
+  if (
+    !Array.isArray(list) ||
+    list.length > 8 ||
+    !list.every((m) => typeof m === 'string' && /^[a-z0-9_-]{1,32}$/.test(m))
+  ) {
+    throw new SessionStateError(
+      'authentication methods must be at most 8 names of [a-z0-9_-]{1,32}',
+    )
+  }
+  return [...list]
 }
 
 function checkList(list: unknown, what: string): string[] {

@@ -26,6 +26,22 @@ describe('demo app HTTP contract', () => {
     expect(await (await call(jar, 'GET', '/')).text()).toContain('Hello, alice')
   })
 
+  it('C4: sends HSTS, a strict CSP, nosniff and Referrer-Policy; pages use no inline style or script', async () => {
+    const { call } = demo()
+    const res = await call(new CookieJar(), 'GET', '/')
+    expect(res.headers.get('strict-transport-security')).toBe('max-age=63072000; includeSubDomains')
+    const csp = res.headers.get('content-security-policy')!
+    expect(csp).toContain("default-src 'self'")
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toContain('unsafe-inline')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+    const page = await res.text()
+    expect(page).not.toMatch(/<script(?![^>]*src=)|<style|style=/)
+    const css = await call(new CookieJar(), 'GET', '/app.css')
+    expect(css.headers.get('content-type')).toMatch(/text\/css/)
+  })
+
   it('POST /login: 303 to / with a session cookie; wrong password 401', async () => {
     const { call, login } = demo()
     const jar = new CookieJar()

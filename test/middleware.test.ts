@@ -261,6 +261,41 @@ describe('limits and bad input', () => {
     expect(store.calls.commit).toBeUndefined()
   })
 
+  it('a regeneration refused by the size limit keeps the old session intact', async () => {
+    const store = countingStore()
+    const app = sessionApp({ store, limits: { maxFieldBytes: 100, maxSessionBytes: 150 } })
+    app.post('/grow-and-login', (c) => {
+      c.get('session').set('b', 'y'.repeat(80))
+      c.get('session').authenticate('alice')
+      return c.json({ ok: true })
+    })
+    const jar = new CookieJar()
+    await send(app, jar, 'POST', '/set/a', 'x'.repeat(80))
+    const before = jar.header()
+    expect((await send(app, jar, 'POST', '/grow-and-login')).status).toBe(413)
+    expect(jar.header()).toBe(before)
+    expect(await (await send(app, jar, 'GET', '/get/a')).json()).toEqual({ value: 'x'.repeat(80) })
+  })
+
+  it('the cookie stays under 4 KiB with the longest user id and method list', async () => {
+    const app = sessionApp()
+    app.post('/long', (c) => {
+      c.get('session').authenticate('u'.repeat(256), {
+        amr: Array.from({ length: 8 }, (_, i) => `m${i}`.padEnd(32, 'x')),
+      })
+      return c.json({ ok: true })
+    })
+    app.post('/too-many', (c) => {
+      c.get('session').authenticate('u', { amr: Array.from({ length: 9 }, () => 'pwd') })
+      return c.json({ ok: true })
+    })
+    const res = await app.request('http://localhost/long', { method: 'POST' })
+    const cookie = res.headers.get('set-cookie')!.split(';')[0]!
+    expect(cookie.length).toBeLessThan(2048)
+    // a method list that could outgrow the cookie is a programming error, refused up front
+    expect((await app.request('http://localhost/too-many', { method: 'POST' })).status).toBe(500)
+  })
+
   it('validates options at start-up', () => {
     expect(() => session({ keys: [] })).toThrow(/keys/)
     expect(() => session({ keys: [{ kid: 'a', secret: 'c2hvcnQ' }] })).toThrow(/32 bytes/)

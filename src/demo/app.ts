@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { csrf } from 'hono/csrf'
+import { secureHeaders } from 'hono/secure-headers'
 import { renderSVG } from 'uqr'
 import {
   requireFreshAuth,
@@ -11,7 +12,7 @@ import {
 import { totp } from '../totp.js'
 import type { SessionOptions } from '../runtime.js'
 import type { Store } from '../store/types.js'
-import { adminPage, homePage, loginPage, passwordPage, twoFactorPage } from './pages.js'
+import { STYLESHEET, adminPage, homePage, loginPage, passwordPage, twoFactorPage } from './pages.js'
 import { checkLogin } from './users.js'
 
 /** The demo's session data. Preferences are fields named `pref.<name>`. */
@@ -40,6 +41,31 @@ const PREF_VALUE_MAX = 1024
 export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> {
   const { store, readyTimeoutMs = 1000 } = options
   const app = new Hono<SessionEnv<DemoData>>()
+
+  // HSTS, a strict CSP (no inline script or style), nosniff, no referrer, no framing.
+  app.use(
+    secureHeaders({
+      strictTransportSecurity: 'max-age=63072000; includeSubDomains',
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+      referrerPolicy: 'no-referrer',
+    }),
+  )
+  app.get('/app.css', (c) =>
+    c.body(STYLESHEET, 200, {
+      'Content-Type': 'text/css; charset=utf-8',
+      'Cache-Control': 'public, max-age=3600',
+    }),
+  )
 
   // Liveness: never depends on the store.
   app.get('/healthz', (c) => c.json({ status: 'ok' }))

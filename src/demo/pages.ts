@@ -3,7 +3,37 @@ import type { HtmlEscapedString } from 'hono/utils/html'
 
 type Page = HtmlEscapedString | Promise<HtmlEscapedString>
 
-/** The page frame: no inline script, so a strict CSP holds. */
+/** The demo's stylesheet, served at /app.css so the CSP needs no inline styles. */
+export const STYLESHEET = `body {
+font:
+16px/1.5 system-ui,
+sans-serif;
+max-width: 40rem;
+margin: 2rem auto;
+padding: 0 1rem;
+}
+form {
+margin: 1rem 0;
+}
+label {
+display: block;
+margin: 0.5rem 0 0.2rem;
+}
+input,
+button {
+font: inherit;
+padding: 0.4rem 0.6rem;
+}
+:focus-visible {
+outline: 3px solid #1a5fb4;
+outline-offset: 2px;
+}
+.error {
+color: #a51d2d;
+}
+`
+
+/** The page frame: no inline script or style, so a strict CSP holds. */
 export function layout(title: string, body: Page): Page {
   return html`<!doctype html>
     <html lang="en">
@@ -11,35 +41,7 @@ export function layout(title: string, body: Page): Page {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · hono-redis-session demo</title>
-        <style>
-          body {
-            font:
-              16px/1.5 system-ui,
-              sans-serif;
-            max-width: 40rem;
-            margin: 2rem auto;
-            padding: 0 1rem;
-          }
-          form {
-            margin: 1rem 0;
-          }
-          label {
-            display: block;
-            margin: 0.5rem 0 0.2rem;
-          }
-          input,
-          button {
-            font: inherit;
-            padding: 0.4rem 0.6rem;
-          }
-          :focus-visible {
-            outline: 3px solid #1a5fb4;
-            outline-offset: 2px;
-          }
-          .error {
-            color: #a51d2d;
-          }
-        </style>
+        <link rel="stylesheet" href="/app.css" />
       </head>
       <body>
         <main>${body}</main>
