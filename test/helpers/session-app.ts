@@ -8,32 +8,30 @@ export const KEY_A = { kid: 'a', secret: 'A'.repeat(42) + 'A' } // 43 chars -> 3
 export const KEY_B = { kid: 'b', secret: 'B'.repeat(42) + 'A' }
 
 /** A store wrapper that counts calls per operation (the "round trips" of the memory store). */
-export function countingStore(
-  inner: Store = memoryStore(),
-): Store & { calls: Record<string, number>; total(): number; reset(): void } {
+export function countingStore(inner: Store = memoryStore()): Store & {
+  calls: Record<string, number>
+  total(): number
+  reset(): void
+} {
   const calls: Record<string, number> = {}
-  const wrapped = {} as Store
-  for (const op of [
-    'load',
-    'create',
-    'commit',
-    'destroy',
-    'destroyUser',
-    'listUser',
-    'ping',
-  ] as const) {
-    ;(wrapped as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
-      calls[op] = (calls[op] ?? 0) + 1
-      return (inner[op] as (...a: unknown[]) => unknown).apply(inner, args)
-    }
-  }
-  return Object.assign(wrapped, {
+  const extra = {
     calls,
     total: () => Object.values(calls).reduce((a, b) => a + b, 0),
     reset: () => {
       for (const k of Object.keys(calls)) delete calls[k]
     },
-  })
+  }
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop in extra) return extra[prop as keyof typeof extra]
+      const value = target[prop as keyof Store]
+      if (typeof value !== 'function' || prop === 'close') return value
+      return (...args: unknown[]) => {
+        calls[prop as string] = (calls[prop as string] ?? 0) + 1
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  }) as Store & typeof extra
 }
 
 /** A settable clock. */
