@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     name: 'workerd',
     include: ['test/workerd/**/*.test.ts'],
+    // Node side: a real redis-server and the gateway the workerd tests fetch on 127.0.0.1.
+    globalSetup: ['./test/workerd/global-setup.ts'],
     testTimeout: 30_000,
   },
 })

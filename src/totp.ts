@@ -1,4 +1,6 @@
-import { Secret, TOTP } from 'otpauth'
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha1 } from '@noble/hashes/legacy.js'
+import { Secret, TOTP } from 'otpauth/bare'
 import { kEmit, type Session } from './session.js'
 
 /**
@@ -66,6 +68,7 @@ export function totp(options: TotpOptions) {
       digits,
       period,
       secret: Secret.fromBase32(secret),
+      hmac: hmacSha1,
     })
 
   /** Checks a code against a secret with the replay and rate-limit rules. */
@@ -152,4 +155,13 @@ function fail(
 ): TotpResult {
   session[kEmit]({ type: 'step-up-failed', uid, reason })
   return { ok: false, reason }
+}
+
+/**
+ * HMAC-SHA1 (what authenticator apps use) from @noble/hashes, given to otpauth's bare build so
+ * the bundle carries SHA-1 only, not every hash otpauth supports.
+ */
+function hmacSha1(algorithm: string, key: Uint8Array, message: Uint8Array): Uint8Array {
+  if (algorithm.toUpperCase() !== 'SHA1') throw new Error(`unsupported TOTP algorithm ${algorithm}`)
+  return hmac(sha1, key, message)
 }

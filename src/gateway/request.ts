@@ -61,7 +61,7 @@ export function parseJson(body: Uint8Array): unknown {
   if (body.byteLength === 0)
     throw new RequestProblem(400, 'ERR empty request body: expected a JSON array')
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body))
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body))
   } catch {
     throw new RequestProblem(400, 'ERR request body is not valid JSON')
   }
@@ -150,7 +150,7 @@ export function commandFromPath(
   }
   if (body !== null && body.byteLength > 0) {
     try {
-      parts.push(new TextDecoder('utf-8', { fatal: true }).decode(body))
+      parts.push(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body))
     } catch {
       throw new RequestProblem(400, 'ERR request body is not valid UTF-8')
     }

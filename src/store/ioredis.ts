@@ -2,11 +2,17 @@
  * The ioredis store (Node): standalone, Sentinel and Cluster, one Lua script per store call.
  */
 import { Command, type ChainableCommander, type Cluster, type Pipeline, type Redis } from 'ioredis'
-import { SessionError, StoreError, StoreTimeoutError, withTimeout } from '../errors.js'
-import { PoisonedSessionError } from './codec.js'
+import { StoreError, withTimeout } from '../errors.js'
 import { connectRedis, type RedisConnectOptions } from './ioredis-connect.js'
 import { assertPrefix, DEFAULT_PREFIX } from './keys.js'
-import { keySlot, redisScriptStore, type ScriptCall, type ScriptExec } from './redis-common.js'
+import {
+  bounded,
+  boundedStore,
+  keySlot,
+  redisScriptStore,
+  type ScriptCall,
+  type ScriptExec,
+} from './redis-common.js'
 import type { Store, StoreHealth } from './types.js'
 
 /** Options of {@link ioredisStore}: a client, or where to connect (see `connectRedis`). */
@@ -103,33 +109,12 @@ export function ioredisStore(options: IoredisStoreOptions): IoredisStore {
     prefix,
     colocated: cluster ? (a, b) => keySlot(a) === keySlot(b) : () => true,
   })
-  const bounded = <A extends unknown[], R>(
-    op: string,
-    fn: (...a: A) => Promise<R>,
-    ms = commandTimeoutMs,
-  ) =>
-    function boundedCall(...a: A): Promise<R> {
-      return withTimeout(fn(...a), ms, `redis store ${op}`).catch((err: unknown) => {
-        throw storeError(op, err)
-      })
-    }
   const writeMs = commandTimeoutMs + (durability?.timeoutMs ?? 0)
 
   return {
     client,
-    load: bounded('load', core.load),
-    create: bounded('create', core.create, writeMs),
-    commit: bounded('commit', core.commit),
-    destroy: bounded('destroy', core.destroy, writeMs),
-    destroyUser: bounded('destroyUser', core.destroyUser, writeMs),
-    listUser: bounded('listUser', core.listUser),
-    rotate: bounded('rotate', core.rotate),
-    updateUser: bounded('updateUser', core.updateUser),
-    hit: bounded('hit', core.hit),
-    claim: bounded('claim', core.claim),
-    getUserValue: bounded('getUserValue', core.getUserValue),
-    setUserValue: bounded('setUserValue', core.setUserValue),
-    ping: bounded('ping', () => ping(client)),
+    ...boundedStore(core, 'redis store', commandTimeoutMs, writeMs),
+    ping: () => bounded('redis store', 'ping', commandTimeoutMs, () => ping(client)),
     async close() {
       if (given) return
       try {
@@ -171,19 +156,4 @@ async function ping(client: Redis | Cluster): Promise<StoreHealth> {
   if (info.has('connected_slaves')) details.replicas = Number(info.get('connected_slaves'))
   if (info.has('master_link_status')) details.masterLinkStatus = info.get('master_link_status')
   return { latencyMs, details }
-}
-
-/**
- * Maps any failure to a typed error. Typed session errors pass through; everything else becomes a
- * {@link StoreError} whose cause keeps only the error's name and first line (ioredis errors carry
- * the command's arguments, i.e. session data, which must not travel into logs).
- */
-function storeError(op: string, err: unknown): Error {
-  if (err instanceof SessionError || err instanceof PoisonedSessionError) return err
-  const message = err instanceof Error ? err.message : String(err)
-  const cause = new Error(message.split('\n', 1)[0]!.slice(0, 200))
-  cause.name = err instanceof Error ? err.name : 'Error'
-  if (/timed? ?out/i.test(message))
-    return new StoreTimeoutError(`redis store ${op} timed out`, { cause })
-  return new StoreError(`redis store ${op} failed`, { cause })
 }

@@ -4,7 +4,13 @@
  * scripts' replies. Free of Node built-ins (SHA-1 comes from WebCrypto), so the edge store can
  * reuse it: a store only supplies a {@link ScriptExec} that sends one EVALSHA or EVAL.
  */
-import { SessionLimitError, StoreError } from '../errors.js'
+import {
+  SessionError,
+  SessionLimitError,
+  StoreError,
+  StoreTimeoutError,
+  withTimeout,
+} from '../errors.js'
 import { encodeMeta, decodeSession, FLASH_PREFIX, PoisonedSessionError } from './codec.js'
 import { sessionKeyName, userIndexKeyName, userItemKeyName } from './keys.js'
 import { EXISTS, POISONED, SCRIPTS, SUMMARY_FIELDS, type LuaScript } from './scripts.js'
@@ -367,4 +373,57 @@ export function keySlot(key: string): number {
       crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff
   }
   return crc % 16384
+}
+
+/** The store operations that write sessions (WAIT-able, with their own longer bound). */
+const WRITES = new Set(['create', 'destroy', 'destroyUser', 'setUserValue'])
+
+/**
+ * Bounds every operation of a script store: each call rejects within `timeoutMs` (`writeMs`
+ * for the writes that may also wait for replicas), and every failure becomes a typed error
+ * whose text never carries session data.
+ */
+export function boundedStore(
+  core: Omit<Store, 'ping' | 'close'>,
+  name: string,
+  timeoutMs: number,
+  writeMs = timeoutMs,
+): Omit<Store, 'ping' | 'close'> {
+  const out: Record<string, unknown> = {}
+  for (const [op, fn] of Object.entries(core) as [
+    string,
+    (...a: unknown[]) => Promise<unknown>,
+  ][]) {
+    const ms = WRITES.has(op) ? writeMs : timeoutMs
+    out[op] = (...args: unknown[]) => bounded(name, op, ms, () => fn(...args))
+  }
+  return out as Omit<Store, 'ping' | 'close'>
+}
+
+/** Runs one store call under a deadline, mapping failures with {@link storeError}. */
+export function bounded<T>(name: string, op: string, ms: number, fn: () => Promise<T>): Promise<T> {
+  return withTimeout(fn(), ms, `${name} ${op}`).catch((err: unknown) => {
+    throw storeError(name, op, err)
+  })
+}
+
+/**
+ * Maps any failure to a typed error. Typed session errors pass through; everything else becomes
+ * a {@link StoreError} whose cause keeps only the error's name and first line, cut before any
+ * echo of the command (clients put the command's arguments, i.e. session data, in messages).
+ */
+export function storeError(name: string, op: string, err: unknown): Error {
+  if (err instanceof SessionError || err instanceof PoisonedSessionError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  const cause = new Error(firstLine(message))
+  cause.name = err instanceof Error ? err.name : 'Error'
+  if (/timed? ?out|aborted|TimeoutError/i.test(`${cause.name} ${message}`)) {
+    return new StoreTimeoutError(`${name} ${op} timed out`, { cause })
+  }
+  return new StoreError(`${name} ${op} failed`, { cause })
+}
+
+/** The first line of an error text, without a trailing echo of the command, at most 200 chars. */
+export function firstLine(message: string): string {
+  return message.split('\n', 1)[0]!.split(', command was:', 1)[0]!.slice(0, 200)
 }
