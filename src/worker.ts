@@ -3,6 +3,7 @@ import { createDemoApp } from './demo/app.js'
 import { keysFromEnv } from './demo/config.js'
 import { memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
+import { upstashStore } from './store/upstash.js'
 
 /** Bindings of the demo Worker (see wrangler.toml). */
 export interface Env {
@@ -26,7 +27,7 @@ let cached: { signature: string; apps: Apps } | undefined
  * Builds the demo apps once per isolate and configuration. Without Redis configured the store
  * is in memory: per isolate, lost on eviction, for development only.
  */
-export function demoApps(env: Env, makeStore: (env: Env) => Store = memoryStoreWithWarning): Apps {
+export function demoApps(env: Env, makeStore: (env: Env) => Store = storeFor): Apps {
   const signature = [
     env.SESSION_KEYS,
     env.UPSTASH_REDIS_REST_URL,
@@ -41,6 +42,14 @@ export function demoApps(env: Env, makeStore: (env: Env) => Store = memoryStoreW
   }
   cached = { signature, apps }
   return apps
+}
+
+/** The Upstash store when both variables are set, else the memory store (with a warning). */
+function storeFor(env: Env): Store {
+  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = env
+  if (url && token) return upstashStore({ url, token })
+  if (url || token) throw new Error('Set both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN')
+  return memoryStoreWithWarning()
 }
 
 function memoryStoreWithWarning(): Store {
