@@ -1,34 +1,77 @@
+import { createServer as createHttpsServer } from 'node:https'
 import { serve } from '@hono/node-server'
 import { createDemoApp } from './demo/app.js'
 import { keysFromEnv } from './demo/config.js'
-import { memoryStore } from './store/memory.js'
+import { MetricsRecorder } from './metrics.js'
+import { activeSessionsProbe, prometheusEndpoint, prometheusExporter } from './node/metrics.js'
+import { storeFromEnv } from './node/store-from-env.js'
+import { forwardedProto, transportFromEnv } from './node/tls.js'
 
 /**
- * The demo on Node: `npm start`. Environment: `PORT` (default 8787), `SESSION_KEYS`.
- * Plain HTTP is for localhost development only (the cookie drops `Secure`; other hosts are
- * refused).
+ * The demo on Node: `npm start`. Environment (see the README): `PORT` (default 8787), `HOST`
+ * (default 127.0.0.1), `SESSION_KEYS`, the store variables of `storeFromEnv`, and
+ * `SESSION_FAIL_OPEN=1` to serve requests as anonymous while the store is down (default 503).
+ * Transport:
+ * - `TLS_CERT` + `TLS_KEY` (PEM file paths): HTTPS, secure `__Host-` cookies;
+ * - `TRUST_PROXY=1`: plain HTTP behind a TLS-terminating proxy (Nginx, HAProxy) that sets
+ *   `X-Forwarded-Proto: https`; secure cookies; requests not forwarded as HTTPS get 400;
+ * - neither: plain HTTP for localhost development only (the cookie drops `Secure`; other hosts
+ *   get 400).
+ * `GET /metrics` serves Prometheus text; with `METRICS_TOKEN` set it needs
+ * `Authorization: Bearer <token>`.
  */
-const port = Number(process.env.PORT ?? 8787)
-if (!Number.isInteger(port) || port < 0 || port > 65535)
-  throw new Error(`PORT must be a port number, got ${process.env.PORT}`)
+const env = process.env
+const port = Number(env.PORT ?? 8787)
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  throw new Error(`PORT must be a port number, got ${env.PORT}`)
+}
+const transport = transportFromEnv(env)
 
-const store = memoryStore()
+const { store, name } = storeFromEnv(env)
+const metrics = new MetricsRecorder()
+const activeSessions = activeSessionsProbe(store)
+const prometheus = prometheusExporter(metrics, { activeSessions })
+
 const app = createDemoApp({
   store,
-  keys: keysFromEnv(process.env.SESSION_KEYS),
-  insecureLocalhost: true,
+  keys: keysFromEnv(env.SESSION_KEYS),
+  insecureLocalhost: transport.mode === 'dev',
+  onStoreError: env.SESSION_FAIL_OPEN === '1' ? 'fail-open' : 'fail-closed',
+  metrics,
+  activeSessions,
+  metricsEndpoint: prometheusEndpoint(prometheus, env.METRICS_TOKEN || undefined),
 })
 
+const serveApp = (request: Request, env?: unknown) => app.fetch(request, env)
+const fetch = transport.trustProxy ? forwardedProto(serveApp) : serveApp
+const hostname = env.HOST ?? '127.0.0.1'
 const server = serve(
-  { fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' },
+  transport.mode === 'https'
+    ? {
+        fetch,
+        port,
+        hostname,
+        createServer: createHttpsServer,
+        serverOptions: { cert: transport.cert, key: transport.key },
+      }
+    : { fetch, port, hostname },
   (info) => {
-    console.log(`hono-redis-session demo on http://localhost:${info.port} (store: memory)`)
+    const where =
+      transport.mode === 'https'
+        ? `https://localhost:${info.port}`
+        : transport.mode === 'proxy'
+          ? `http://${hostname}:${info.port} behind a TLS proxy (X-Forwarded-Proto trusted)`
+          : `http://localhost:${info.port}`
+    console.log(`hono-redis-session demo on ${where} (store: ${name})`)
   },
 )
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    server.close(() => process.exit(0))
+    server.close(async () => {
+      await store.close?.()
+      process.exit(0)
+    })
     setTimeout(() => process.exit(0), 3000).unref()
   })
 }

@@ -1,6 +1,8 @@
 import type { ExecutionContext, Hono } from 'hono'
 import { createDemoApp } from './demo/app.js'
 import { keysFromEnv } from './demo/config.js'
+import { analyticsSink, logSample, type AnalyticsEngineDataset } from './demo/observability.js'
+import { MetricsRecorder } from './metrics.js'
 import { memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
 import { upstashStore } from './store/upstash.js'
@@ -12,6 +14,10 @@ export interface Env {
   /** Upstash (or the project's gateway) REST URL and token; without them: memory store. */
   UPSTASH_REDIS_REST_URL?: string
   UPSTASH_REDIS_REST_TOKEN?: string
+  /** Optional Workers Analytics Engine dataset: one data point per request (see wrangler.toml). */
+  METRICS?: AnalyticsEngineDataset
+  /** `0` turns the per-request JSON log line off (session events are always logged). */
+  LOG_REQUESTS?: string
 }
 
 interface Apps {
@@ -36,9 +42,15 @@ export function demoApps(env: Env, makeStore: (env: Env) => Store = storeFor): A
   if (cached?.signature === signature) return cached.apps
   const store = makeStore(env)
   const keys = keysFromEnv(env.SESSION_KEYS)
+  // One recorder per isolate: the dashboard shows this isolate's traffic; logs and Analytics
+  // Engine see every isolate's.
+  const metrics = new MetricsRecorder()
+  const logRequests = env.LOG_REQUESTS !== '0'
+  metrics.subscribe((sample) => logSample(sample, logRequests))
+  if (env.METRICS) metrics.subscribe(analyticsSink(env.METRICS))
   const apps = {
-    secure: createDemoApp({ store, keys }) as unknown as Hono,
-    local: createDemoApp({ store, keys, insecureLocalhost: true }) as unknown as Hono,
+    secure: createDemoApp({ store, keys, metrics }) as unknown as Hono,
+    local: createDemoApp({ store, keys, metrics, insecureLocalhost: true }) as unknown as Hono,
   }
   cached = { signature, apps }
   return apps

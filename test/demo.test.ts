@@ -162,7 +162,7 @@ describe('demo sessions, prefs and readiness', () => {
     const broken = { ...memoryStore(), ping: () => Promise.reject(new Error('down')) } as Store
     const res = await demo(broken).call(new CookieJar(), 'GET', '/readyz')
     expect(res.status).toBe(503)
-    expect(await res.json()).toEqual({
+    expect(await res.json()).toMatchObject({
       status: 'error',
       error: 'session store unavailable: ping failed',
     })

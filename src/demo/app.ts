@@ -4,6 +4,7 @@ import { secureHeaders } from 'hono/secure-headers'
 import { renderSVG } from 'uqr'
 import {
   requireFreshAuth,
+  requirePermission,
   requireRole,
   requireSession,
   session,
@@ -11,9 +12,20 @@ import {
 } from '../index.js'
 import { totp } from '../totp.js'
 import type { SessionOptions } from '../runtime.js'
-import type { Store } from '../store/types.js'
-import { STYLESHEET, adminPage, homePage, loginPage, passwordPage, twoFactorPage } from './pages.js'
+import type { Store, StoreHealth } from '../store/types.js'
+import { MetricsRecorder } from '../metrics.js'
+import { DASHBOARD_SCRIPT, dashboardPage, type DashboardData } from './dashboard.js'
+import {
+  STYLESHEET,
+  adminPage,
+  homePage,
+  loginPage,
+  passwordPage,
+  sessionsPage,
+  twoFactorPage,
+} from './pages.js'
 import { checkLogin } from './users.js'
+import { VERSION } from './version.js'
 
 /** The demo's session data. Preferences are fields named `pref.<name>`. */
 export type DemoData = { count: number } & Record<`pref.${string}`, string>
@@ -22,6 +34,17 @@ export interface DemoOptions extends Omit<SessionOptions, 'store'> {
   store: Store
   /** Timeout of the `/readyz` store ping, milliseconds. Default 1000. */
   readyTimeoutMs?: number
+  /** The metrics recorder (request timing, session events, dashboard history). Default a new one. */
+  metrics?: MetricsRecorder
+  /**
+   * Samples the number of active sessions for the dashboard. Default: the store's ping details
+   * (`sessions`, as the memory store reports, or `keys`), else unknown.
+   */
+  activeSessions?: () => Promise<number | null>
+  /** Serves `GET /metrics` (e.g. Prometheus text on Node). Default: no such route. */
+  metricsEndpoint?: (request: Request) => Response | Promise<Response>
+  /** The version shown by /healthz and /readyz. Default the package's. */
+  version?: string
 }
 
 const PREF_NAME = /^[A-Za-z0-9_-]{1,64}$/
@@ -39,8 +62,47 @@ const PREF_VALUE_MAX = 1024
  * public: see the README.
  */
 export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> {
-  const { store, readyTimeoutMs = 1000 } = options
+  const {
+    store,
+    readyTimeoutMs = 1000,
+    metrics = new MetricsRecorder(),
+    metricsEndpoint,
+    version = VERSION,
+  } = options
   const app = new Hono<SessionEnv<DemoData>>()
+  const startedAt = Date.now()
+  const pingStore = () =>
+    Promise.race([
+      store.ping(),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('timeout')), readyTimeoutMs),
+      ),
+    ])
+  const activeSessions =
+    options.activeSessions ?? (async () => countFromDetails((await store.ping()).details) ?? null)
+  // One store sample per second at most, however many dashboards poll.
+  let sample: { at: number; result: Promise<StoreSample> } | undefined
+  const sampleStore = (): Promise<StoreSample> => {
+    const at = Date.now()
+    if (sample && at - sample.at < 1000) return sample.result
+    const result = (async (): Promise<StoreSample> => {
+      try {
+        const [health, active] = await Promise.all([
+          pingStore(),
+          activeSessions().catch(() => null),
+        ])
+        if (active !== null) metrics.setActiveSessions(active)
+        return { ok: true, health }
+      } catch {
+        return { ok: false }
+      }
+    })()
+    sample = { at, result }
+    return result
+  }
+
+  // Every request is timed and labelled with its route class (from the matched pattern).
+  app.use(metrics.middleware())
 
   // HSTS, a strict CSP (no inline script or style), nosniff, no referrer, no framing.
   app.use(
@@ -66,33 +128,61 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
       'Cache-Control': 'public, max-age=3600',
     }),
   )
+  app.get('/app.js', (c) =>
+    c.body(DASHBOARD_SCRIPT, 200, {
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'public, max-age=3600',
+    }),
+  )
 
   // Liveness: never depends on the store.
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
-  // Readiness: the store answers within the timeout.
+  app.get('/healthz', (c) =>
+    c.json({ status: 'ok', version, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }),
+  )
+  // Readiness: the store answers within the timeout; replication and failover state when known.
   app.get('/readyz', async (c) => {
+    const started = performance.now()
     try {
-      const health = await Promise.race([
-        store.ping(),
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('timeout')), readyTimeoutMs),
-        ),
-      ])
+      const health = await pingStore()
+      const active = countFromDetails(health.details)
+      if (active !== undefined) metrics.setActiveSessions(active)
       return c.json({
         status: 'ok',
+        version,
         store: { latencyMs: round(health.latencyMs), ...health.details },
+        ...replicationOf(health),
       })
     } catch (err) {
       const reason =
         (err as Error).message === 'timeout'
           ? `no answer within ${readyTimeoutMs} ms`
           : 'ping failed'
-      return c.json({ status: 'error', error: `session store unavailable: ${reason}` }, 503)
+      return c.json(
+        {
+          status: 'error',
+          error: `session store unavailable: ${reason}`,
+          version,
+          store: { latencyMs: round(performance.now() - started) },
+        },
+        503,
+      )
     }
   })
+  if (metricsEndpoint) app.get('/metrics', (c) => metricsEndpoint(c.req.raw))
 
   app.use(csrf())
-  app.use(session<DemoData>({ permissions: DEMO_PERMISSIONS, ...options, store }))
+  const onEvent = options.onEvent
+  app.use(
+    session<DemoData>({
+      permissions: DEMO_PERMISSIONS,
+      ...options,
+      store,
+      onEvent: (event) => {
+        metrics.onEvent(event)
+        onEvent?.(event)
+      },
+    }),
+  )
   const otp = totp({ issuer: 'hono-redis-session demo' })
   const status = (reason: string) => (reason === 'rate-limited' ? 429 : 401)
 
@@ -118,6 +208,59 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
 
   app.get('/admin', requireRole('admin'), async (c) => {
     return c.html(adminPage(c.get('session').userId!))
+  })
+
+  // The live dashboard: a page, its data as JSON (polled by /app.js), admin only.
+  const dashboardData = async (): Promise<DashboardData> => {
+    const probe = await sampleStore()
+    const points = metrics.history()
+    const lastMinute = metrics.summary(60)
+    return {
+      now: Date.now(),
+      version,
+      summary: metrics.summary(10),
+      storeErrorsLastMinute: lastMinute.storeErrors,
+      activeSessions: metrics.activeSessions,
+      store: probe.ok
+        ? { ok: true, latencyMs: round(probe.health.latencyMs), details: probe.health.details }
+        : { ok: false },
+      series: {
+        t0: points[0]?.t ?? Date.now(),
+        requests: points.map((p) => p.requests),
+        p50: points.map((p) => p.p50),
+        p99: points.map((p) => p.p99),
+        storeErrors: points.map((p) => p.storeErrors),
+        activeSessions: points.map((p) => p.activeSessions),
+      },
+      totals: metrics.totals(),
+    }
+  }
+  app.get('/admin/dashboard', requireRole('admin'), async (c) =>
+    c.html(dashboardPage(c.get('session').userId!, await dashboardData())),
+  )
+  app.get('/admin/metrics.json', requirePermission('metrics:view'), async (c) => {
+    c.header('Cache-Control', 'no-store')
+    return c.json(await dashboardData())
+  })
+
+  // "My devices" as pages: list, revoke one, sign out everywhere (form posts).
+  app.get('/settings/sessions', requireSession(), async (c) => {
+    const s = c.get('session')
+    const message = (await s.flash<string>('sessions')) ?? undefined
+    return c.html(sessionsPage(s.userId!, await s.listSessions(), message))
+  })
+  app.post('/settings/sessions/logout-all', requireSession(), async (c) => {
+    await c.get('session').destroyAll()
+    return c.redirect('/', 303)
+  })
+  app.post('/settings/sessions/:id/revoke', requireSession(), async (c) => {
+    const s = c.get('session')
+    const id = c.req.param('id')
+    const current = (await s.info())?.id === id
+    await s.revoke(id)
+    if (current) return c.redirect('/', 303)
+    s.flash('sessions', 'Session revoked.')
+    return c.redirect('/settings/sessions', 303)
   })
 
   // Two-factor authentication: pages (form posts) and a JSON API for scripts and tests.
@@ -247,3 +390,37 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100
+
+type StoreSample = { ok: true; health: StoreHealth } | { ok: false }
+
+/** A session count the store reports in its ping details, if any. */
+function countFromDetails(details: Record<string, unknown> | undefined): number | undefined {
+  for (const name of ['sessions', 'keys']) {
+    const value = details?.[name]
+    if (typeof value === 'number') return value
+  }
+  return undefined
+}
+
+/**
+ * Replication and failover state from the store's ping details (Redis stores): the role of the
+ * server we talk to, its replicas, the link to its master, and `degraded` when the session store
+ * cannot take writes safely (connected to a replica, link down) or has no replica left.
+ */
+function replicationOf(health: StoreHealth): { replication?: Record<string, unknown> } {
+  const d = health.details ?? {}
+  if (d.role === undefined && d.mode === undefined) return {}
+  const { mode, role, replicas, masterLinkStatus, masters, status } = d as Record<string, unknown>
+  const degraded =
+    (role !== undefined && role !== 'master') ||
+    masterLinkStatus === 'down' ||
+    (mode === 'sentinel' && replicas === 0) ||
+    (mode === 'cluster' && status !== 'ready')
+  return {
+    replication: Object.fromEntries(
+      Object.entries({ mode, role, replicas, masterLinkStatus, masters, status, degraded }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    ),
+  }
+}

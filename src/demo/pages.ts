@@ -31,10 +31,38 @@ outline-offset: 2px;
 .error {
 color: #a51d2d;
 }
+/* dashboard, devices, QR code (compact: this text ships in the Worker bundle) */
+.wide{max-width: 64rem;}
+table{border-collapse: collapse;width: 100%;}
+th,td{text-align: left;padding: 0.4rem 0.5rem;border-bottom: 1px solid #ccc;vertical-align: top;}
+td form{margin: 0;}
+figure:not(.chart) svg{display: block;width: 14rem;max-width: 100%;height: auto;padding: 1rem;background: #fff;}
+.current{background: #eef4fb;}
+time{white-space: nowrap;}
+.note{font-size: 0.9rem;color: #444;}
+.visually-hidden{position: absolute;width: 1px;height: 1px;overflow: hidden;clip: rect(0 0 0 0);white-space: nowrap;}
+.stats{display: grid;grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr));gap: 0.75rem;margin: 0;}
+.stat{border: 1px solid #ccc;border-radius: 6px;padding: 0.5rem 0.75rem;}
+.stat dt{font-size: 0.85rem;color: #444;}
+.stat dd{margin: 0;font-size: 1.4rem;font-variant-numeric: tabular-nums;}
+.charts{display: grid;grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr));gap: 1rem;}
+.chart{margin: 0;}
+.chart svg{display: block;width: 100%;height: 8rem;border: 1px solid #ccc;background: #fafafa;}
+.chart .range{margin: 0.2rem 0 0;font-size: 0.85rem;color: #444;}
+.grid{stroke: #ddd;stroke-width: 1;}
+.series{fill: none;stroke-width: 2;}
+.s1{stroke: #1a5fb4;}
+.s2{stroke: #c64600;stroke-dasharray: 6 3;}
+.s3{stroke: #a51d2d;}
+@media (max-width: 36rem){.devices thead{display: none;}
+.devices tr,.devices th,.devices td{display: block;border: 0;padding: 0.15rem 0;}
+.devices tr{border-bottom: 1px solid #ccc;padding: 0.5rem 0;}
+.devices td[data-label]::before{content: attr(data-label) ': ';color: #444;}
+}
 `
 
 /** The page frame: no inline script or style, so a strict CSP holds. */
-export function layout(title: string, body: Page): Page {
+export function layout(title: string, body: Page, wide = false): Page {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -43,7 +71,7 @@ export function layout(title: string, body: Page): Page {
         <title>${title} · hono-redis-session demo</title>
         <link rel="stylesheet" href="/app.css" />
       </head>
-      <body>
+      <body${wide ? raw(' class="wide"') : ''}>
         <main>${body}</main>
       </body>
     </html>`
@@ -81,6 +109,14 @@ export function homePage(user: string, roles: string[], count: number): Page {
       <p>Roles: ${roles.join(', ')}</p>
       <p>Counter: <output id="count">${count}</output></p>
       <form method="post" action="/counter"><button type="submit">Count</button></form>
+      <nav aria-label="Settings">
+        <ul>
+          <li><a href="/settings/sessions">Your sessions</a></li>
+          <li><a href="/settings/2fa">Two-factor authentication</a></li>
+          <li><a href="/settings/password">Change password</a></li>
+          ${roles.includes('admin') ? html`<li><a href="/admin/dashboard">Dashboard</a></li>` : ''}
+        </ul>
+      </nav>
       <form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
   )
 }
@@ -167,5 +203,102 @@ export function passwordPage(message?: string, error?: string): Page {
         This needs a verified second factor within the last 5 minutes:
         <a href="/settings/2fa">verify</a>.
       </p>`,
+  )
+}
+
+/** One row of the devices page. */
+export interface DeviceRow {
+  id: string
+  createdAt: number
+  lastSeenAt: number
+  expiresAt: number
+  client?: string | undefined
+  current: boolean
+}
+
+const when = (ms: number) => {
+  const iso = new Date(ms).toISOString()
+  return html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`
+}
+
+/** A short, readable name for a user agent ("Firefox on Linux"). */
+export function describeClient(ua: string | undefined): string {
+  if (!ua) return 'Unknown client'
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /(Chrome|Chromium)\//.test(ua)
+        ? /HeadlessChrome/.test(ua)
+          ? 'Headless Chrome'
+          : 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : /^curl\//.test(ua)
+            ? 'curl'
+            : ua.split(/[\s/]/, 1)[0]!.slice(0, 40)
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Windows/.test(ua)
+        ? 'Windows'
+        : /Mac OS X/.test(ua)
+          ? 'macOS'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : ''
+  return os ? `${browser} on ${os}` : browser
+}
+
+/** "My devices": the user's sessions, revoke one, log out everywhere (form posts). */
+export function sessionsPage(user: string, rows: DeviceRow[], message?: string): Page {
+  return layout(
+    'Your sessions',
+    html`<h1>Your sessions</h1>
+      <p>Signed in as ${user}. These devices hold a session of yours.</p>
+      ${message ? html`<p role="status">${message}</p>` : ''}
+      <table class="devices">
+        <caption class="visually-hidden">
+          Your active sessions
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Device</th>
+            <th scope="col">Signed in</th>
+            <th scope="col">Last seen</th>
+            <th scope="col">Expires</th>
+            <th scope="col"><span class="visually-hidden">Action</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map(
+            (r) =>
+              html`<tr${r.current ? raw(' class="current" aria-current="true"') : ''}>
+                <th scope="row" title="${r.client ?? ''}">
+                  ${describeClient(r.client)}${r.current ? ' (this device)' : ''}
+                </th>
+                <td data-label="Signed in">${when(r.createdAt)}</td>
+                <td data-label="Last seen">${when(r.lastSeenAt)}</td>
+                <td data-label="Expires">${when(r.expiresAt)}</td>
+                <td>
+                  <form method="post" action="/settings/sessions/${r.id}/revoke">
+                    <button type="submit">
+                      ${r.current ? 'Sign out this device' : 'Revoke'}<span class="visually-hidden"
+                        >: ${describeClient(r.client)}, signed in ${new Date(r.createdAt).toISOString()}</span
+                      >
+                    </button>
+                  </form>
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+      <h2>Everywhere</h2>
+      <form method="post" action="/settings/sessions/logout-all">
+        <button type="submit">Sign out of all devices</button>
+      </form>
+      <p><a href="/settings/2fa">Two-factor authentication</a> · <a href="/">Home</a></p>`,
+    true,
   )
 }

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs'
+
+/** How the Node demo is reached: decides the cookie mode and what the app trusts. */
+export type Transport =
+  /** HTTPS served by this process (`TLS_CERT` + `TLS_KEY`). */
+  | { mode: 'https'; cert: Buffer; key: Buffer; trustProxy: boolean }
+  /** Plain HTTP behind a TLS-terminating proxy that sets `X-Forwarded-Proto` (`TRUST_PROXY=1`). */
+  | { mode: 'proxy'; trustProxy: true }
+  /** Plain HTTP on localhost: development only (no `Secure` cookie, other hosts refused). */
+  | { mode: 'dev'; trustProxy: false }
+
+/**
+ * Reads the transport settings: `TLS_CERT` and `TLS_KEY` (PEM file paths, both or neither) and
+ * `TRUST_PROXY=1`. Throws a clear error naming the variable when a value is wrong.
+ */
+export function transportFromEnv(env: Record<string, string | undefined>): Transport {
+  const certPath = env.TLS_CERT?.trim()
+  const keyPath = env.TLS_KEY?.trim()
+  const trust = env.TRUST_PROXY?.trim()
+  if (trust !== undefined && trust !== '' && trust !== '0' && trust !== '1')
+    throw new Error(`TRUST_PROXY must be 1 or 0, got ${JSON.stringify(trust)}`)
+  const trustProxy = trust === '1'
+  if (certPath || keyPath) {
+    if (!certPath || !keyPath) throw new Error('Set both TLS_CERT and TLS_KEY (PEM file paths)')
+    const read = (name: string, path: string) => {
+      try {
+        return readFileSync(path)
+      } catch (err) {
+        throw new Error(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`)
+      }
+    }
+    return {
+      mode: 'https',
+      cert: read('TLS_CERT', certPath),
+      key: read('TLS_KEY', keyPath),
+      trustProxy,
+    }
+  }
+  return trustProxy ? { mode: 'proxy', trustProxy: true } : { mode: 'dev', trustProxy: false }
+}
+
+/** Paths that answer over plain HTTP even behind the proxy: load-balancer probes and scrapes. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics'])
+
+/**
+ * Behind a TLS-terminating proxy: takes the scheme from the first `X-Forwarded-Proto` value, so
+ * the app (cookies, CSRF origin check) sees `https://` URLs. A request that did not come over
+ * HTTPS is refused with 400 (C4), except the probe paths. Only use this when every request comes
+ * through the proxy, which must overwrite (not append to) the header.
+ */
+export function forwardedProto(
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>,
+): (request: Request, env?: unknown) => Response | Promise<Response> {
+  return function trustProxy(request, env) {
+    const url = new URL(request.url)
+    const proto = request.headers.get('x-forwarded-proto')?.split(',', 1)[0]!.trim().toLowerCase()
+    if (proto === 'https') {
+      if (url.protocol !== 'https:') {
+        url.protocol = 'https:'
+        const body = request.method === 'GET' || request.method === 'HEAD' ? null : request.body
+        request = new Request(url, {
+          method: request.method,
+          headers: request.headers,
+          body,
+          signal: request.signal,
+          ...(body && { duplex: 'half' }),
+        } as RequestInit)
+      }
+    } else if (url.protocol !== 'https:' && !PROBES.has(url.pathname)) {
+      return Response.json(
+        { error: 'HTTPS required', code: 'ERR_HTTPS_REQUIRED' },
+        { status: 400, headers: { 'Cache-Control': 'no-store' } },
+      )
+    }
+    return fetch(request, env)
+  }
+}
