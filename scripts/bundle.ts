@@ -30,10 +30,16 @@ export async function bundle(entry: string): Promise<BundleReport> {
       {
         name: 'flag-node-builtins',
         setup(b) {
-          b.onResolve({ filter: /^(node:|(fs|net|tls|crypto|stream|buffer|events|os|path|dns|child_process|http|https|zlib|util)$)/ }, (args) => {
-            nodeBuiltins.add(args.path)
-            return { path: args.path, external: true }
-          })
+          b.onResolve(
+            {
+              filter:
+                /^(node:|(fs|net|tls|crypto|stream|buffer|events|os|path|dns|child_process|http|https|zlib|util)$)/,
+            },
+            (args) => {
+              nodeBuiltins.add(args.path)
+              return { path: args.path, external: true }
+            },
+          )
         },
       },
     ],

@@ -23,7 +23,9 @@ try {
   const file = readdirSync(out).find((f) => f.endsWith('.js'))!
   const code = readFileSync(join(out, file))
   const gz = gzipSync(code).byteLength
-  console.log(`demo Worker (wrangler, minified): ${kib(code.byteLength)}, gzip ${kib(gz)} (budget ${kib(WORKER_BUDGET)})`)
+  console.log(
+    `demo Worker (wrangler, minified): ${kib(code.byteLength)}, gzip ${kib(gz)} (budget ${kib(WORKER_BUDGET)})`,
+  )
   if (gz > WORKER_BUDGET) {
     console.error(`size: the demo Worker is over budget by ${kib(gz - WORKER_BUDGET)}`)
     failed = true
@@ -32,7 +34,12 @@ try {
   rmSync(out, { recursive: true, force: true })
 }
 
-for (const entry of ['src/index.ts', 'src/store/memory.ts', 'src/store/upstash.ts', 'src/totp.ts']) {
+for (const entry of [
+  'src/index.ts',
+  'src/store/memory.ts',
+  'src/store/upstash.ts',
+  'src/totp.ts',
+]) {
   const report = await bundle(entry)
   const ioredis = report.inputs.filter((i) => i.includes('node_modules/ioredis'))
   console.log(`${entry}: gzip ${kib(report.gzipBytes)}, ${report.inputs.length} modules`)

@@ -1,5 +1,5 @@
 import { fieldCipher } from './at-rest.js'
-import { SessionLimitError, SessionStateError } from './errors.js'
+import { SessionLimitError, SessionStateError, StoreError } from './errors.js'
 import { extension, initialDeadlines, maxAgeSeconds } from './expiry.js'
 import type { SessionEvent } from './events.js'
 import type { SessionRuntime } from './runtime.js'
@@ -329,7 +329,14 @@ export class Session<Data extends SessionData = SessionData> {
   async [kFinish](): Promise<{ cookie: CookieAction; touched: boolean }> {
     const touched =
       this.#loading !== undefined || this.#changes.size > 0 || !!this.#regen || this.#clearCookie
-    if (this.#detached) return { cookie: { kind: 'none' }, touched }
+    if (this.#detached) {
+      // fail-open served this request as anonymous because the store failed: a write (or a
+      // logout) cannot be honoured, and answering 200 would claim it was.
+      if (this.#changes.size > 0 || this.#regen || this.#destroyKey || this.#clearCookie) {
+        throw new StoreError('session store unavailable: the change was not saved')
+      }
+      return { cookie: { kind: 'none' }, touched }
+    }
     let cookie: CookieAction =
       this.#invalidToken || this.#clearCookie ? { kind: 'clear' } : { kind: 'none' }
     const destroyKey = this.#destroyKey
@@ -593,7 +600,7 @@ export class Session<Data extends SessionData = SessionData> {
     if (text === undefined)
       throw new SessionLimitError(`session field "${field}" is not JSON-serialisable`, 400)
     const { maxFieldBytes } = this.#rt.limits
-    if (field.length + text.length > maxFieldBytes || utf8Length(text) > maxFieldBytes) {
+    if (utf8Length(field) + utf8Length(text) > maxFieldBytes) {
       throw new SessionLimitError(`session field "${field}" exceeds ${maxFieldBytes} bytes`)
     }
     this.#changes.set(field, text)

@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest'
 import { bundle } from '../scripts/bundle.js'
 
 describe('edge bundles', () => {
-  for (const entry of ['src/index.ts', 'src/store/memory.ts', 'src/store/upstash.ts', 'src/totp.ts']) {
+  for (const entry of [
+    'src/index.ts',
+    'src/store/memory.ts',
+    'src/store/upstash.ts',
+    'src/totp.ts',
+  ]) {
     it(`${entry} has no ioredis and no Node built-in`, async () => {
       const report = await bundle(entry)
       expect(report.inputs.filter((i) => i.includes('ioredis'))).toEqual([])
@@ -29,6 +34,8 @@ describe('edge bundles', () => {
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
     })
     console.log(stdout.trim())
-    expect(stdout).toMatch(/demo Worker \(wrangler, minified\): .* gzip [\d.]+ KiB \(budget 60\.0 KiB\)/)
+    expect(stdout).toMatch(
+      /demo Worker \(wrangler, minified\): .* gzip [\d.]+ KiB \(budget 60\.0 KiB\)/,
+    )
   })
 })

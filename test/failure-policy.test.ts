@@ -90,6 +90,25 @@ describe('store failure policy', () => {
     expect(await (await send(app, jar, 'GET', '/get/a')).json()).toEqual({ value: 1 })
   })
 
+  it('fail-open: a write that cannot be stored answers 503, never a 200 that claims it', async () => {
+    const { store, set } = switchableStore()
+    const app = sessionApp({ store, onStoreError: 'fail-open' })
+    app.post('/read-then-write', async (c) => {
+      const s = c.get('session')
+      s.set('b', ((await s.get('a')) as number | undefined) ?? 0)
+      return c.json({ ok: true })
+    })
+    const jar = new CookieJar()
+    await send(app, jar, 'POST', '/set/a', 1)
+    const cookie = jar.cookies.get('__Host-session')
+    set('down')
+    const res = await send(app, jar, 'POST', '/read-then-write')
+    expect(res.status).toBe(503)
+    expect(jar.cookies.get('__Host-session')).toBe(cookie)
+    set('up')
+    expect(await (await send(app, jar, 'GET', '/get/b')).json()).toEqual({ value: null })
+  })
+
   it("StoreError renders through Hono's error handler", async () => {
     const err = new StoreError('x')
     const res = err.getResponse()
