@@ -80,6 +80,15 @@ local function drop(key, idx, id, nowS)
     touchIndex(idx, nowS)
   end
 end
+-- The reply for a key that is not a live session (wrapped in a table, so that a nil reply can
+-- be told from "live"), or nil when it is live: gone entries are deleted on the way.
+local function notLive(st, e, key, idx, id, nowS)
+  if st == 'live' then return nil end
+  if st == 'bad' then return { ${POISONED} } end
+  if st == 'moved' then return { { 'moved', e } } end
+  if st == 'gone' then drop(key, idx, id, nowS) end
+  return { false }
+end
 -- The extension rule shared by load and commit: when e <= before, move to min(to, a) if later.
 local function extension(e, a, aS, before, to, toS)
   if e > before then return nil end
@@ -105,13 +114,8 @@ local nowS, id = ARGV[1], ARGV[5]
 local now, before, to = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3])
 local consume = ARGV[4] == '1'
 local st, e, a, aS = state(key, now)
-if st == 'none' then return false end
-if st == 'bad' then return ${POISONED} end
-if st == 'moved' then return { 'moved', e } end
-if st == 'gone' then
-  drop(key, idx, id, nowS)
-  return false
-end
+local stop = notLive(st, e, key, idx, id, nowS)
+if stop then return stop[1] end
 local h = redis.call('HGETALL', key)
 local extended = 0
 local newE, newS = extension(e, a, aS, before, to, ARGV[3])
@@ -157,13 +161,8 @@ local key, idx = KEYS[1], KEYS[2]
 local nowS, id = ARGV[1], ARGV[4]
 local now, before, to = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3])
 local st, e, a, aS = state(key, now)
-if st == 'none' then return false end
-if st == 'bad' then return ${POISONED} end
-if st == 'moved' then return { 'moved', e } end
-if st == 'gone' then
-  drop(key, idx, id, nowS)
-  return false
-end
+local stop = notLive(st, e, key, idx, id, nowS)
+if stop then return stop[1] end
 local n = tonumber(ARGV[6])
 if #ARGV >= 7 + n then chunked('HDEL', key, ARGV, 7 + n, #ARGV, 200) end
 if n > 0 then chunked('HSET', key, ARGV, 7, 6 + n, 200) end
@@ -328,13 +327,8 @@ local from, to, idx = KEYS[1], KEYS[2], KEYS[3]
 local nowS, fromId, toId = ARGV[1], ARGV[4], ARGV[5]
 local now, before, target, grace = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
 local st, e, a, aS = state(from, now)
-if st == 'none' then return false end
-if st == 'bad' then return ${POISONED} end
-if st == 'moved' then return { 'moved', e } end
-if st == 'gone' then
-  drop(from, idx, fromId, nowS)
-  return false
-end
+local stop = notLive(st, e, from, idx, fromId, nowS)
+if stop then return stop[1] end
 if redis.call('EXISTS', to) == 1 then return ${EXISTS} end
 local h = redis.call('HGETALL', from)
 chunked('HSET', to, h, 1, #h, 200)
