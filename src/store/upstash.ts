@@ -1,7 +1,7 @@
 /**
  * The Upstash store (any fetch runtime: Workers, Pages, Node, Deno, Bun): the same Lua scripts
  * as the ioredis store, over Upstash's REST API, or over the project's gateway in front of a
- * self-hosted Redis 6. No Node API: only fetch, WebCrypto and AbortSignal.
+ * self-hosted Redis 6. No Node API: only fetch, WebCrypto, AbortSignal and timers.
  */
 import type { Redis } from '@upstash/redis'
 import { assertPrefix, DEFAULT_PREFIX } from './keys.js'
@@ -15,32 +15,79 @@ import {
 } from './redis-common.js'
 import type { Store } from './types.js'
 
-/** Options of {@link upstashStore}: a client, or the REST URL and token. */
+/** The part of an `@upstash/redis` client the store uses. */
+export type UpstashClient = Pick<Redis, 'evalsha' | 'eval' | 'ping'>
+
+/** Options of {@link upstashStore}: the REST URL and token, or a client. */
 export interface UpstashStoreOptions {
-  /**
-   * An `@upstash/redis` client to use as is; create it with `automaticDeserialization: false`
-   * (and `retry`/`signal` settings that fit `timeoutMs`). Without it the store speaks the REST
-   * protocol itself with `url` and `token`, which keeps Worker bundles small.
-   */
-  client?: Pick<Redis, 'evalsha' | 'eval' | 'ping'>
   /** REST URL (`UPSTASH_REDIS_REST_URL`, or the gateway's URL). */
   url?: string
   /** REST token (`UPSTASH_REDIS_REST_TOKEN`, or one of the gateway's tokens). */
   token?: string
+  /**
+   * An `@upstash/redis` client to use instead of `url`/`token`, created with
+   * {@link upstashClientOptions} (at least `automaticDeserialization: false`: the store refuses
+   * a client that would JSON-parse session values).
+   */
+  client?: UpstashClient
   /** Key prefix, without `{` or `}`. Default `sess:`. */
   prefix?: string
-  /** Bound on each store call (one HTTP request), milliseconds. Default 1000. */
+  /** Bound on each store call, milliseconds (also each HTTP request's abort signal). Default 1000. */
   timeoutMs?: number
+}
+
+/** Settings for an `@upstash/redis` client given to {@link upstashStore} as `client`. */
+export interface UpstashClientOptions {
+  /** Session values are JSON text the store decodes itself: never parse them. */
+  automaticDeserialization: false
+  /** One HTTP request per store call, sent at once (no batching of concurrent calls). */
+  enableAutoPipelining: false
+  /** No sync-token header bookkeeping (each store call is a single atomic script). */
+  readYourWrites: false
+  latencyLogging: false
+  enableTelemetry: false
+  /** No retries: one attempt, bounded by `signal`. */
+  retry: { retries: 0; backoff: () => number }
+  /** A fresh `AbortSignal.timeout(timeoutMs)` per request. */
+  signal: () => AbortSignal
+}
+
+const DEFAULT_TIMEOUT_MS = 1000
+
+/**
+ * The `@upstash/redis` settings that keep the store's contract (one request per call, bounded,
+ * values untouched) when you pass your own client.
+ *
+ * @param timeoutMs - abort each request after this many milliseconds. Default 1000
+ * @example
+ * ```ts
+ * import { Redis } from '@upstash/redis/cloudflare'
+ * const client = new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, ...upstashClientOptions() })
+ * app.use(session({ store: upstashStore({ client }), keys }))
+ * ```
+ */
+export function upstashClientOptions(timeoutMs = DEFAULT_TIMEOUT_MS): UpstashClientOptions {
+  return {
+    automaticDeserialization: false,
+    enableAutoPipelining: false,
+    readYourWrites: false,
+    latencyLogging: false,
+    enableTelemetry: false,
+    retry: { retries: 0, backoff: () => 0 },
+    signal: () => AbortSignal.timeout(timeoutMs),
+  }
 }
 
 /** Sends one command; resolves with its result, rejects with the Redis error text. */
 type Command = (command: (string | number)[]) => Promise<unknown>
 
 /**
- * Creates a session store on Upstash (or the gateway) over HTTP.
+ * Creates a session store on Upstash (or the project's gateway) over HTTP: one request per
+ * store call (two right after the server's script cache was flushed, and for a login that drops
+ * an anonymous session living in another slot).
  *
  * @param options.url / options.token - the REST endpoint and token, or
- * @param options.client - an `@upstash/redis` client created with `automaticDeserialization: false`
+ * @param options.client - an `@upstash/redis` client built with {@link upstashClientOptions}
  * @param options.prefix - key prefix. Default `sess:`
  * @param options.timeoutMs - bound on every call, milliseconds. Default 1000
  * @example
@@ -51,25 +98,28 @@ type Command = (command: (string | number)[]) => Promise<unknown>
  * ```
  */
 export function upstashStore(options: UpstashStoreOptions): Store {
-  const { prefix = DEFAULT_PREFIX, timeoutMs = 1000, client } = options
+  const { prefix = DEFAULT_PREFIX, timeoutMs = DEFAULT_TIMEOUT_MS, client } = options
   assertPrefix(prefix)
-  if (!(timeoutMs > 0)) throw new Error('Upstash store option "timeoutMs" must be positive')
-  const send: Command = client ? viaClient(client) : viaFetch(options, timeoutMs)
+  if (!(timeoutMs > 0 && timeoutMs <= 2_147_483_647))
+    throw new Error('Upstash store option "timeoutMs" must be a positive number of milliseconds')
+  const send: Command = client ? viaClient(client, options) : viaFetch(options, timeoutMs)
 
   const exec: ScriptExec = async (call) => {
     const head = call.bySha ? ['EVALSHA', call.sha] : ['EVAL', call.script.source]
     try {
       return await send([...head, call.keys.length, ...call.keys, ...call.args])
     } catch (err) {
-      // Clients echo the command (session data) in messages: keep only the Redis error text.
+      // Clients echo the command (session data) in messages: keep only the Redis error text,
+      // which still says NOSCRIPT when the script cache lacks the script.
       const clean = new Error(firstLine(err instanceof Error ? err.message : String(err)))
       clean.name = err instanceof Error ? err.name : 'Error'
       throw clean
     }
   }
 
-  // The REST endpoint may front a Redis Cluster (the gateway can): keys of one script must
-  // share a slot, so a replaced session in another slot is deleted by a second request.
+  // The endpoint may front a Redis Cluster (the gateway can) and the store cannot tell: the
+  // keys of one script must share a slot, so a replaced session in another slot (the anonymous
+  // session dropped at login) is deleted by a second request.
   const core = redisScriptStore({ exec, prefix, colocated: (a, b) => keySlot(a) === keySlot(b) })
   return {
     ...boundedStore(core, 'upstash store', timeoutMs),
@@ -84,12 +134,14 @@ export function upstashStore(options: UpstashStoreOptions): Store {
 
 /**
  * The REST protocol itself: `POST <url>` with the command as a JSON array and a bearer token,
- * answered `{ "result": ... }` or `{ "error": "<Redis error text>" }`. Each request is bounded
- * by its own `AbortSignal.timeout`; nothing is retried (a retry could outlast the bound).
+ * answered `{ "result": ... }` or `{ "error": "<Redis error text>" }`. Each request is aborted
+ * by its own `AbortSignal.timeout`; nothing is retried (a retry could outlast the bound). This
+ * is what `@upstash/redis` sends, without its 17 KiB (gzip) of command classes in the bundle.
  */
 function viaFetch({ url, token }: UpstashStoreOptions, timeoutMs: number): Command {
-  if (!url || !token) throw new Error('Upstash store needs { url, token } or { client }')
-  if (!/^https?:\/\/[^\s/]+/.test(url))
+  if (!url || !token)
+    throw new Error('Upstash store requires options for "url" and "token" (or "client")')
+  if (!/^https?:\/\/[^\s/]+\S*$/.test(url))
     throw new Error('Upstash store option "url" must be an http(s) URL')
   const endpoint = url.replace(/\/+$/, '')
   const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }
@@ -100,21 +152,34 @@ function viaFetch({ url, token }: UpstashStoreOptions, timeoutMs: number): Comma
       body: JSON.stringify(command),
       signal: AbortSignal.timeout(timeoutMs),
     })
-    const text = await res.text()
-    let reply: { result?: unknown; error?: unknown }
+    // Never the body's text in an error: only the `error` field, which is Redis's own text.
+    let reply: unknown
     try {
-      reply = JSON.parse(text) as typeof reply
-    } catch {
+      reply = JSON.parse(await res.text())
+    } catch (err) {
+      if (err instanceof Error && err.name !== 'SyntaxError') throw err
       throw new Error(`HTTP ${res.status} with a body that is not JSON`)
     }
-    if (typeof reply.error === 'string') throw new Error(reply.error)
-    if (!res.ok) throw new Error(`HTTP ${res.status}`)
-    return reply.result ?? null
+    if (typeof reply !== 'object' || reply === null) throw new Error(`HTTP ${res.status}`)
+    if ('error' in reply && typeof reply.error === 'string') throw new Error(reply.error)
+    if (!res.ok || !('result' in reply)) throw new Error(`HTTP ${res.status} without a result`)
+    return reply.result
   }
 }
 
-/** Commands through an `@upstash/redis` client. */
-function viaClient(client: NonNullable<UpstashStoreOptions['client']>): Command {
+/** Commands through an `@upstash/redis` client (whose own settings bound each request). */
+function viaClient(client: UpstashClient, options: UpstashStoreOptions): Command {
+  if (options.url !== undefined || options.token !== undefined)
+    throw new Error('Upstash store takes either "client" or "url" and "token", not both')
+  if (typeof client.evalsha !== 'function' || typeof client.ping !== 'function')
+    throw new Error('Upstash store option "client" must be an @upstash/redis Redis client')
+  // `opts` is the client's (protected) copy of its settings. A client that JSON-parses replies
+  // would turn stored values such as '"x"' into 'x': refuse it rather than corrupt sessions.
+  const settings = (client as { opts?: { automaticDeserialization?: boolean } }).opts
+  if (settings && settings.automaticDeserialization !== false)
+    throw new Error(
+      'Upstash store option "client" must be created with automaticDeserialization: false (see upstashClientOptions())',
+    )
   return async ([name, ...rest]) => {
     if (name === 'PING') return client.ping()
     const [head, n, ...tail] = rest as [string, number, ...string[]]

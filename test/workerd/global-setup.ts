@@ -1,18 +1,25 @@
 import { spawn } from 'node:child_process'
+import { createServer, type Socket } from 'node:net'
 import { createInterface } from 'node:readline'
 import type { TestProject } from 'vitest/node'
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The gateway (real redis-server behind it) on 127.0.0.1. */
     gatewayUrl: string
     gatewayToken: string
+    /** A loopback endpoint that accepts connections and never answers (timeout tests). */
+    blackHoleUrl: string
   }
 }
 
 /**
  * Runs on the Node side before the workerd tests: starts `gateway-process.ts` (a real
- * redis-server and the project's gateway on loopback) and hands its URL to the tests, which
- * fetch it from inside workerd.
+ * redis-server and the project's gateway on loopback) and a black-hole endpoint, and hands
+ * their URLs to the tests, which fetch them from inside workerd.
+ *
+ * The gateway runs in a plain Node process: this file is loaded through the Worker pool's
+ * module resolution, under which ioredis does not load (`Redis is not a constructor`).
  */
 export default async function setup(project: TestProject) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/workerd/gateway-process.ts'], {
@@ -32,10 +39,23 @@ export default async function setup(project: TestProject) {
   const { url, token } = JSON.parse(line) as { url: string; token: string }
   project.provide('gatewayUrl', url)
   project.provide('gatewayToken', token)
-  return () =>
-    new Promise<void>((resolve) => {
+
+  const held = new Set<Socket>()
+  const hole = createServer((socket) => {
+    held.add(socket)
+    socket.on('error', () => {})
+    socket.on('close', () => held.delete(socket))
+  })
+  await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve))
+  project.provide('blackHoleUrl', `http://127.0.0.1:${(hole.address() as { port: number }).port}`)
+
+  return async () => {
+    for (const socket of held) socket.destroy()
+    await new Promise((resolve) => hole.close(resolve))
+    await new Promise<void>((resolve) => {
       child.removeAllListeners('exit')
       child.once('exit', () => resolve())
       child.kill('SIGTERM')
     })
+  }
 }
