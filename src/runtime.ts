@@ -5,6 +5,7 @@ import { PoisonedSessionError } from './store/codec.js'
 import { memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
 import { KeyRing, type TokenKey } from './token.js'
+import { TokenCache } from './token-cache.js'
 
 /** Size limits; values are UTF-8 bytes of the JSON text. */
 export interface SessionLimits {
@@ -47,6 +48,8 @@ export interface SessionOptions extends ExpiryOptions {
   permissions?: Record<string, readonly string[]>
   /** Seal every session value with AES-GCM under a key derived from the session secret. Default false. */
   encryptAtRest?: boolean
+  /** How many already-opened tokens to remember (0: none). Default 4096. */
+  tokenCacheSize?: number
   /** Receives lifecycle events (never a secret). */
   onEvent?: SessionEventHandler
   /** The clock, epoch milliseconds. Default `Date.now`. For tests. */
@@ -63,6 +66,8 @@ export interface SessionRuntime {
   maxSessionsPerUser: number | undefined
   failOpen: boolean
   encryptAtRest: boolean
+  /** Tokens already opened by this instance (see TokenCache). */
+  tokens: TokenCache
   rotateEveryMs: number
   rotationGraceMs: number
   permissions: ReadonlyMap<string, readonly string[]>
@@ -86,6 +91,7 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
     permissions = {},
     encryptAtRest = false,
     rotateEvery = 900,
+    tokenCacheSize = 4096,
     rotationGrace = 30,
   } = options
   if (!(rotateEvery >= 0))
@@ -118,6 +124,7 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
     maxSessionsPerUser,
     failOpen,
     encryptAtRest,
+    tokens: new TokenCache(tokenCacheSize),
     rotateEveryMs: rotateEvery * 1000,
     rotationGraceMs: rotationGrace * 1000,
     permissions: new Map(Object.entries(permissions)),

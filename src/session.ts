@@ -91,15 +91,22 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** @internal Opens the request's token: crypto only, no store call. */
   async [kOpen](token: string): Promise<void> {
-    const claims = await this.#rt.ring.open(token, this.#rt.now())
-    if (!claims) {
-      this.#invalidToken = true
-      this.#rt.emit({ type: 'invalid-token' })
-      return
+    const rt = this.#rt
+    const now = rt.now()
+    let opened = rt.tokens.get(token, now)
+    if (!opened) {
+      const claims = await rt.ring.open(token, now)
+      if (!claims) {
+        this.#invalidToken = true
+        rt.emit({ type: 'invalid-token' })
+        return
+      }
+      opened = { claims, id: await secretToId(claims.sid) }
+      rt.tokens.set(token, claims, opened.id)
     }
     this.#token = token
-    this.#claims = claims
-    this.#key = { id: await secretToId(claims.sid), uid: claims.uid }
+    this.#claims = opened.claims
+    this.#key = { id: opened.id, uid: opened.claims.uid }
   }
 
   /** True when this request has no stored session to continue (none, invalid, gone or destroyed). */
