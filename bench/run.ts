@@ -1,0 +1,230 @@
+/**
+ * `npm run bench` (`-- --quick` for CI): every contender on one local redis-server, each in its
+ * own process, driven by autocannon in one run, alternating contenders over rounds; medians.
+ * Writes bench/results.md and bench/results.json (generated, git-ignored).
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { Redis } from 'ioredis'
+import { onTheWire } from '../test/helpers/monitor.js'
+import { freePort, startRedis, stopAll } from '../test/helpers/redis.js'
+import { PREFIXES, contenders } from './contenders.js'
+import { report, type Row } from './report.js'
+
+const quick = process.argv.includes('--quick')
+const ROUNDS = quick ? 1 : 3
+const SECONDS = quick ? 1 : 5
+const CONNECTIONS = 10
+const PROBE_REQUESTS = 50
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
+
+type Id = keyof typeof contenders
+type Variant = 'read' | 'write' | 'write-blind' | 'many-fields' | 'login'
+const ROUTES: Record<Variant, { method: 'GET' | 'POST'; path: string; cookie: boolean }> = {
+  read: { method: 'GET', path: '/read', cookie: true },
+  write: { method: 'POST', path: '/write', cookie: true },
+  'write-blind': { method: 'POST', path: '/write-blind', cookie: true },
+  'many-fields': { method: 'POST', path: '/many', cookie: true },
+  login: { method: 'POST', path: '/login', cookie: false },
+}
+const THIS: Id[] = ['this-ioredis', 'this-upstash-gateway', 'this-memory']
+const WHO: Record<Variant, Id[]> = {
+  read: [...THIS, 'express-session-connect-redis', 'hono-sessions', 'hono-session', 'floor'],
+  write: [...THIS, 'express-session-connect-redis', 'hono-sessions', 'hono-session', 'floor'],
+  'write-blind': THIS,
+  'many-fields': [...THIS, 'express-session-connect-redis'],
+  login: [...THIS, 'express-session-connect-redis'],
+}
+
+/** Starts a child that prints `READY` (or a JSON line) and resolves with that line. */
+function ready(child: ChildProcess, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000)
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)))
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer)
+      resolve(line)
+    })
+  })
+}
+
+const children: ChildProcess[] = []
+try {
+  const redis = await startRedis()
+  const raw = new Redis({ port: redis.port })
+  const gatewayPort = await freePort()
+  const token = 'bench-gateway-token-0123456789'
+  const gateway = spawn(process.execPath, ['--import', 'tsx', here('../src/gateway/main.ts')], {
+    env: {
+      ...process.env,
+      REDIS_URL: redis.url,
+      GATEWAY_PORT: String(gatewayPort),
+      GATEWAY_TOKENS: token,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  children.push(gateway)
+  await ready(gateway, 'gateway')
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`
+
+  const servers = new Map<Id, { base: string; child: ChildProcess }>()
+  for (const id of Object.keys(contenders) as Id[]) {
+    const port = await freePort()
+    const child = fork(here('./server.ts'), [id, redis.url, String(port), gatewayUrl, token], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    })
+    children.push(child)
+    await ready(child, id)
+    servers.set(id, { base: `http://127.0.0.1:${port}`, child })
+  }
+
+  const cpu = (child: ChildProcess) =>
+    new Promise<number>((resolve) => {
+      child.once('message', (m) =>
+        resolve(((m as NodeJS.CpuUsage).user + (m as NodeJS.CpuUsage).system) / 1000),
+      )
+      child.send('cpu')
+    })
+  const setup = async (base: string) => {
+    const res = await fetch(`${base}/setup`)
+    if (res.status !== 200) throw new Error(`${base}/setup answered ${res.status}`)
+    return res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ')
+  }
+  const call = (base: string, v: Variant, cookie: string) =>
+    fetch(`${base}${ROUTES[v].path}`, {
+      method: ROUTES[v].method,
+      headers: ROUTES[v].cookie ? { Cookie: cookie, Origin: base } : { Origin: base },
+    })
+
+  const rows: Row[] = []
+  for (const variant of Object.keys(WHO) as Variant[]) {
+    const ids = WHO[variant]
+    const samples = new Map<Id, { rps: number[]; p50: number[]; p99: number[]; cpu: number[] }>()
+    const cookies = new Map<Id, string>()
+    for (const id of ids) {
+      const { base } = servers.get(id)!
+      cookies.set(id, await setup(base))
+      // correctness first, with a browser-like cookie jar (cookie sessions travel in the cookie):
+      // the variant answers 200, and two writes count two
+      let jar = await setup(base)
+      for (let i = 0; i < 2; i++) {
+        const res = await call(base, variant, jar)
+        if (res.status !== 200)
+          throw new Error(`${id} ${variant} answered ${res.status}: ${await res.text()}`)
+        const set = res.headers
+          .getSetCookie()
+          .map((c) => c.split(';')[0])
+          .join('; ')
+        if (set && ROUTES[variant].cookie) jar = set
+      }
+      if (variant === 'write') {
+        const { count } = (await (await call(base, 'read', jar)).json()) as { count: number }
+        if (count !== 2) throw new Error(`${id}: two writes counted ${count}`)
+      }
+      samples.set(id, { rps: [], p50: [], p99: [], cpu: [] })
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const id of round % 2 ? [...ids].reverse() : ids) {
+        const { base, child } = servers.get(id)!
+        const before = await cpu(child)
+        const result = await autocannon({
+          url: `${base}${ROUTES[variant].path}`,
+          method: ROUTES[variant].method,
+          headers: ROUTES[variant].cookie
+            ? { cookie: cookies.get(id)!, origin: base }
+            : { origin: base },
+          connections: CONNECTIONS,
+          duration: SECONDS,
+        })
+        const used = (await cpu(child)) - before
+        if (result.non2xx || result.errors)
+          throw new Error(`${id} ${variant}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+        const s = samples.get(id)!
+        s.rps.push(result.requests.average)
+        s.p50.push(result.latency.p50)
+        s.p99.push(result.latency.p99)
+        s.cpu.push(used / Math.max(1, result.requests.total))
+      }
+    }
+    for (const id of ids) {
+      const { base } = servers.get(id)!
+      const cookie = cookies.get(id)!
+      const commands = await onTheWire([redis], async () => {
+        for (let i = 0; i < PROBE_REQUESTS; i++) await call(base, variant, cookie)
+      })
+      const prefix = PREFIXES[id]
+      const s = samples.get(id)!
+      rows.push({
+        contender: id,
+        variant,
+        rps: median(s.rps),
+        p50Ms: median(s.p50),
+        p99Ms: median(s.p99),
+        redisCommandsPerRequest: Math.round((commands.length / PROBE_REQUESTS) * 100) / 100,
+        bytesPerSession: prefix
+          ? await bytesPerSession(raw, prefix, servers.get(id)!.base, setup)
+          : null,
+        cpuMsPerRequest: Math.round(median(s.cpu) * 1000) / 1000,
+        storesInRedis: prefix !== undefined || id === 'this-upstash-gateway',
+      })
+    }
+  }
+  raw.disconnect()
+  const { markdown, json } = report(rows, {
+    quick,
+    rounds: ROUNDS,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+  })
+  console.log(markdown)
+  writeFileSync(here('./results.md'), markdown)
+  writeFileSync(here('./results.json'), JSON.stringify(json, null, 2) + '\n')
+} finally {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) =>
+          c.exitCode !== null ? resolve() : (c.once('exit', () => resolve()), c.kill('SIGTERM')),
+        ),
+    ),
+  )
+  await stopAll()
+}
+
+/** MEMORY USAGE of the keys one fresh session (count + 50 fields) adds under a prefix. */
+async function bytesPerSession(
+  raw: Redis,
+  prefix: string,
+  base: string,
+  setup: (b: string) => Promise<string>,
+) {
+  const keys = async () => {
+    const out = new Set<string>()
+    let cursor = '0'
+    do {
+      const [next, batch] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      cursor = next
+      for (const k of batch) out.add(k)
+    } while (cursor !== '0')
+    return out
+  }
+  const before = await keys()
+  await setup(base)
+  const added = [...(await keys())].filter((k) => !before.has(k))
+  let bytes = 0
+  for (const k of added) bytes += Number(await raw.call('MEMORY', 'USAGE', k))
+  return added.length ? bytes : null
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}

@@ -1,0 +1,31 @@
+/**
+ * One benchmark contender as its own process: `node --import tsx bench/server.ts <id> <redisUrl>
+ * <port> [gatewayUrl gatewayToken]`. Prints `READY <port>`; answers `cpu` IPC messages with its
+ * process.cpuUsage(). Routes, the same work for every contender:
+ *   GET  /setup        a new session with count = 0 and fields f0..f49 (sets the cookie)
+ *   GET  /read         read `count`
+ *   POST /write        read `count`, add 1, write it back
+ *   POST /write-blind  set `count` without reading it (this project only)
+ *   POST /many         change one of the 50 fields
+ *   POST /login        create an authenticated session (no cookie sent)
+ */
+import { serve } from '@hono/node-server'
+import { contenders } from './contenders.js'
+
+const [id, redisUrl, portText, gatewayUrl, gatewayToken] = process.argv.slice(2)
+const make = contenders[id as keyof typeof contenders]
+if (!make || !redisUrl || !portText) {
+  console.error(`usage: server.ts <${Object.keys(contenders).join('|')}> <redisUrl> <port>`)
+  process.exit(2)
+}
+const handler = await make({ redisUrl, gatewayUrl, gatewayToken })
+const port = Number(portText)
+if ('listen' in handler) {
+  handler.listen(port, '127.0.0.1', () => console.log(`READY ${port}`))
+} else {
+  serve({ fetch: handler.fetch, port, hostname: '127.0.0.1' }, () => console.log(`READY ${port}`))
+}
+process.on('message', (m) => {
+  if (m === 'cpu') process.send!(process.cpuUsage())
+})
+process.on('SIGTERM', () => process.exit(0))
