@@ -1,0 +1,72 @@
+/**
+ * `npm run bench -- --quick` as CI runs it: every contender starts and answers correctly (the
+ * bench itself refuses a contender whose answers are not 200 or whose counter does not count),
+ * the table is produced, and Redis commands per request match the round-trip contract. No
+ * throughput figure is asserted: these machines are shared and noisy.
+ */
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+interface Row {
+  contender: string
+  variant: string
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  redisCommandsPerRequest: number
+  bytesPerSession: number | null
+  cpuMsPerRequest: number
+}
+
+describe('npm run bench -- --quick', () => {
+  it('runs every contender and keeps the round-trip contract', { timeout: 300_000 }, async () => {
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'bench', '--', '--quick'],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    )
+    expect(stdout).toContain('| variant | contender | req/s |')
+    const rows = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Row[]
+    const row = (contender: string, variant: string) =>
+      rows.find((r) => r.contender === contender && r.variant === variant)
+    for (const contender of [
+      'this-ioredis',
+      'this-upstash-gateway',
+      'this-memory',
+      'express-session-connect-redis',
+      'hono-sessions',
+      'hono-session',
+      'floor',
+    ]) {
+      for (const variant of ['read', 'write']) {
+        const r = row(contender, variant)
+        expect(r, `${contender} ${variant}`).toBeDefined()
+        expect(r!.rps).toBeGreaterThan(0)
+        expect(r!.p99Ms).toBeGreaterThanOrEqual(r!.p50Ms)
+      }
+    }
+    // the contract: one round trip to read, one to write without reading, two to read and write
+    expect(row('this-ioredis', 'read')!.redisCommandsPerRequest).toBe(1)
+    expect(row('this-ioredis', 'write')!.redisCommandsPerRequest).toBe(2)
+    expect(row('this-ioredis', 'write-blind')!.redisCommandsPerRequest).toBe(1)
+    expect(row('this-ioredis', 'many-fields')!.redisCommandsPerRequest).toBe(1)
+    expect(row('this-ioredis', 'login')!.redisCommandsPerRequest).toBe(1)
+    expect(row('floor', 'read')!.redisCommandsPerRequest).toBe(1)
+    expect(row('floor', 'write')!.redisCommandsPerRequest).toBe(2)
+    // cookie and memory sessions never touch Redis
+    for (const c of ['this-memory', 'hono-sessions', 'hono-session'])
+      expect(row(c, 'read')!.redisCommandsPerRequest).toBe(0)
+    // bytes stored for the same 51-field session
+    expect(row('this-ioredis', 'read')!.bytesPerSession).toBeGreaterThan(0)
+    console.log(
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('|'))
+        .join('\n'),
+    )
+  })
+})
