@@ -31,7 +31,9 @@ export function report(
       (x) => x.variant === r.variant && x.contender === 'express-session-connect-redis',
     )
     const ratio = (base?: Row) => (base ? (r.rps / base.rps).toFixed(2) : '-')
-    const name = r.storesInRedis ? r.contender : `${r.contender} (cookie, not in Redis)`
+    const name = r.storesInRedis
+      ? r.contender
+      : `${r.contender} (${r.contender.startsWith('this-') ? 'in process' : 'cookie'}, not in Redis)`
     lines.push(
       `| ${r.variant} | ${name} | ${Math.round(r.rps)} | ${r.p50Ms} | ${r.p99Ms} | ${ratio(floor)} | ${ratio(express)} | ${r.redisCommandsPerRequest} | ${r.bytesPerSession ?? '-'} | ${r.cpuMsPerRequest} |`,
     )
