@@ -10,6 +10,11 @@ declare module 'vitest' {
     gatewayToken: string
     /** A loopback endpoint that accepts connections and never answers (timeout tests). */
     blackHoleUrl: string
+    /** A gateway in front of a 3+3 Redis Cluster (same token). */
+    gatewayClusterUrl: string
+    /** The demo on Node, on the same Redis as `gatewayUrl`, with the key ring `sessionKeys`. */
+    nodeDemoUrl: string
+    sessionKeys: string
   }
 }
 
@@ -27,8 +32,8 @@ export default async function setup(project: TestProject) {
   })
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error('gateway process did not start in 20 s')),
-      20_000,
+      () => reject(new Error('gateway process did not start in 60 s')),
+      60_000,
     )
     child.once('exit', (code) => reject(new Error(`gateway process exited with ${code}`)))
     createInterface({ input: child.stdout! }).once('line', (l) => {
@@ -36,9 +41,18 @@ export default async function setup(project: TestProject) {
       resolve(l)
     })
   })
-  const { url, token } = JSON.parse(line) as { url: string; token: string }
-  project.provide('gatewayUrl', url)
-  project.provide('gatewayToken', token)
+  const started = JSON.parse(line) as {
+    url: string
+    token: string
+    clusterUrl: string
+    nodeDemoUrl: string
+    sessionKeys: string
+  }
+  project.provide('gatewayUrl', started.url)
+  project.provide('gatewayToken', started.token)
+  project.provide('gatewayClusterUrl', started.clusterUrl)
+  project.provide('nodeDemoUrl', started.nodeDemoUrl)
+  project.provide('sessionKeys', started.sessionKeys)
 
   const held = new Set<Socket>()
   const hole = createServer((socket) => {

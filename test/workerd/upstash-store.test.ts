@@ -19,6 +19,10 @@ testStore('upstash in workerd via gateway', async () => ({
   store: upstashStore({ url, token, prefix: 'wf:' }),
 }))
 
+testStore('upstash in workerd via gateway, 3+3 Cluster', async () => ({
+  store: upstashStore({ url: inject('gatewayClusterUrl'), token, prefix: 'wk:' }),
+}))
+
 testStore('upstash in workerd via gateway, @upstash/redis/cloudflare client', async () => ({
   store: upstashStore({
     client: new Redis({ url, token, ...upstashClientOptions() }),
