@@ -89,8 +89,8 @@ try {
       )
       child.send('cpu')
     })
-  const setup = async (base: string) => {
-    const res = await fetch(`${base}/setup`)
+  const setup = async (base: string, many = false) => {
+    const res = await fetch(`${base}/setup${many ? '?fields=50' : ''}`)
     if (res.status !== 200) throw new Error(`${base}/setup answered ${res.status}`)
     return res.headers
       .getSetCookie()
@@ -110,10 +110,10 @@ try {
     const cookies = new Map<Id, string>()
     for (const id of ids) {
       const { base } = servers.get(id)!
-      cookies.set(id, await setup(base))
+      cookies.set(id, await setup(base, variant === 'many-fields'))
       // correctness first, with a browser-like cookie jar (cookie sessions travel in the cookie):
       // the variant answers 200, and two writes count two
-      let jar = await setup(base)
+      let jar = await setup(base, variant === 'many-fields')
       for (let i = 0; i < 2; i++) {
         const res = await call(base, variant, jar)
         if (res.status !== 200)
@@ -129,6 +129,19 @@ try {
         if (count !== 2) throw new Error(`${id}: two writes counted ${count}`)
       }
       samples.set(id, { rps: [], p50: [], p99: [], cpu: [] })
+    }
+    // warm up every contender (JIT, connection pools) before anything is recorded
+    for (const id of ids) {
+      const { base } = servers.get(id)!
+      await autocannon({
+        url: `${base}${ROUTES[variant].path}`,
+        method: ROUTES[variant].method,
+        headers: ROUTES[variant].cookie
+          ? { cookie: cookies.get(id)!, origin: base }
+          : { origin: base },
+        connections: CONNECTIONS,
+        duration: quick ? 0.5 : 2,
+      })
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const id of round % 2 ? [...ids].reverse() : ids) {
@@ -169,7 +182,7 @@ try {
         p99Ms: median(s.p99),
         redisCommandsPerRequest: Math.round((commands.length / PROBE_REQUESTS) * 100) / 100,
         bytesPerSession: prefix
-          ? await bytesPerSession(raw, prefix, servers.get(id)!.base, setup)
+          ? await bytesPerSession(raw, prefix, () => setup(base, variant === 'many-fields'))
           : null,
         cpuMsPerRequest: Math.round(median(s.cpu) * 1000) / 1000,
         storesInRedis: prefix !== undefined || id === 'this-upstash-gateway',
@@ -198,13 +211,8 @@ try {
   await stopAll()
 }
 
-/** MEMORY USAGE of the keys one fresh session (count + 50 fields) adds under a prefix. */
-async function bytesPerSession(
-  raw: Redis,
-  prefix: string,
-  base: string,
-  setup: (b: string) => Promise<string>,
-) {
+/** MEMORY USAGE of the keys one fresh session (the variant's payload) adds under a prefix. */
+async function bytesPerSession(raw: Redis, prefix: string, setup: () => Promise<string>) {
   const keys = async () => {
     const out = new Set<string>()
     let cursor = '0'
@@ -216,7 +224,7 @@ async function bytesPerSession(
     return out
   }
   const before = await keys()
-  await setup(base)
+  await setup()
   const added = [...(await keys())].filter((k) => !before.has(k))
   let bytes = 0
   for (const k of added) bytes += Number(await raw.call('MEMORY', 'USAGE', k))

@@ -2,7 +2,8 @@
  * One benchmark contender as its own process: `node --import tsx bench/server.ts <id> <redisUrl>
  * <port> [gatewayUrl gatewayToken]`. Prints `READY <port>`; answers `cpu` IPC messages with its
  * process.cpuUsage(). Routes, the same work for every contender:
- *   GET  /setup        a new session with count = 0 and fields f0..f49 (sets the cookie)
+ *   GET  /setup        a new session with count = 0 (sets the cookie); `?fields=50` adds
+ *                      fields f0..f49 of 16 characters (the many-fields variant)
  *   GET  /read         read `count`
  *   POST /write        read `count`, add 1, write it back
  *   POST /write-blind  set `count` without reading it (this project only)
