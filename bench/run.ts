@@ -131,31 +131,13 @@ try {
       samples.set(id, { rps: [], p50: [], p99: [], cpu: [] })
     }
     // warm up every contender (JIT, connection pools) before anything is recorded
-    for (const id of ids) {
-      const { base } = servers.get(id)!
-      await autocannon({
-        url: `${base}${ROUTES[variant].path}`,
-        method: ROUTES[variant].method,
-        headers: ROUTES[variant].cookie
-          ? { cookie: cookies.get(id)!, origin: base }
-          : { origin: base },
-        connections: CONNECTIONS,
-        duration: quick ? 0.5 : 2,
-      })
-    }
+    for (const id of ids)
+      await drive(servers.get(id)!.base, variant, cookies.get(id)!, quick ? 0.5 : 2)
     for (let round = 0; round < ROUNDS; round++) {
       for (const id of round % 2 ? [...ids].reverse() : ids) {
         const { base, child } = servers.get(id)!
         const before = await cpu(child)
-        const result = await autocannon({
-          url: `${base}${ROUTES[variant].path}`,
-          method: ROUTES[variant].method,
-          headers: ROUTES[variant].cookie
-            ? { cookie: cookies.get(id)!, origin: base }
-            : { origin: base },
-          connections: CONNECTIONS,
-          duration: SECONDS,
-        })
+        const result = await drive(base, variant, cookies.get(id)!, SECONDS)
         const used = (await cpu(child)) - before
         if (result.non2xx || result.errors)
           throw new Error(`${id} ${variant}: ${result.non2xx} non-2xx, ${result.errors} errors`)
@@ -229,6 +211,17 @@ async function bytesPerSession(raw: Redis, prefix: string, setup: () => Promise<
   let bytes = 0
   for (const k of added) bytes += Number(await raw.call('MEMORY', 'USAGE', k))
   return added.length ? bytes : null
+}
+
+/** Drives one contender with autocannon for `seconds`. */
+function drive(base: string, variant: Variant, cookie: string, seconds: number) {
+  return autocannon({
+    url: `${base}${ROUTES[variant].path}`,
+    method: ROUTES[variant].method,
+    headers: ROUTES[variant].cookie ? { cookie, origin: base } : { origin: base },
+    connections: CONNECTIONS,
+    duration: seconds,
+  })
 }
 
 function median(values: number[]): number {
