@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import { parseKeyName, userIndexKeyName } from '../store/keys.js'
+import { ALIAS_FIELD } from './backup.js'
 import { scanNodes } from './connect.js'
 import { UsageError } from './output.js'
 
@@ -15,8 +16,14 @@ export interface NodeStats {
 }
 
 export interface Stats {
+  /** Session keys, rotation aliases excluded. */
   sessions: number
   anonymousSessions: number
+  /**
+   * Rotation aliases: the previous key of a rotated session during its grace window (a hash
+   * holding only `$mv` and `$e`); not sessions, so not among `sessions` nor in the memory sample.
+   */
+  rotationAliases: number
   users: number
   memoryPerSession: { sampled: number; averageBytes: number | undefined }
   nodes: NodeStats[]
@@ -25,10 +32,14 @@ export interface Stats {
 
 const SAMPLE = 50
 
-/** Counts sessions and users with SCAN, samples MEMORY USAGE, reads INFO and SLOWLOG. */
+/**
+ * Counts sessions, rotation aliases and users with SCAN (one HEXISTS pipeline per batch tells
+ * aliases apart), samples MEMORY USAGE, reads INFO and SLOWLOG.
+ */
 export async function stats(client: Redis | Cluster, prefix: string): Promise<Stats> {
   let sessions = 0
   let anonymous = 0
+  let aliases = 0
   let users = 0
   const sample: { node: Redis; key: string }[] = []
   const nodes: NodeStats[] = []
@@ -38,14 +49,24 @@ export async function stats(client: Redis | Cluster, prefix: string): Promise<St
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
       cursor = next
+      const found: { key: string; anonymous: boolean }[] = []
       for (const key of keys) {
         const parsed = parseKeyName(prefix, key)
         if (parsed?.kind === 'index') users++
-        if (parsed?.kind !== 'session') continue
-        sessions++
-        if (parsed.key.uid === undefined) anonymous++
-        if (sample.length < SAMPLE) sample.push({ node, key })
+        if (parsed?.kind === 'session') found.push({ key, anonymous: parsed.key.uid === undefined })
       }
+      if (found.length === 0) continue
+      const pipeline = node.pipeline()
+      for (const { key } of found) pipeline.hexists(key, ALIAS_FIELD)
+      const replies = (await pipeline.exec()) ?? []
+      found.forEach(({ key, anonymous: anon }, i) => {
+        // an error (WRONGTYPE: not a hash) is counted as before, as a (poisoned) session
+        const [err, isAlias] = replies[i] ?? []
+        if (!err && isAlias === 1) return void aliases++
+        sessions++
+        if (anon) anonymous++
+        if (sample.length < SAMPLE) sample.push({ node, key })
+      })
     } while (cursor !== '0')
     nodes.push(await nodeStats(node))
     slowlog.push(...(await slowEntries(node, prefix)))
@@ -60,6 +81,7 @@ export async function stats(client: Redis | Cluster, prefix: string): Promise<St
   return {
     sessions,
     anonymousSessions: anonymous,
+    rotationAliases: aliases,
     users,
     memoryPerSession: { sampled: measured.length, averageBytes },
     nodes,
@@ -116,14 +138,18 @@ function parseInfo(text: string): Map<string, string> {
 }
 
 /**
- * Prunes stale index members: scores in the past, and members whose session hash is gone; an
- * index left empty is deleted. Same slot as the index (the `{uid}` tag), one call per index.
+ * Prunes stale index members: scores in the past, and members whose session hash is gone or is
+ * a rotation alias (`rotate` moves the member to the new id; an alias is not a session). Only
+ * index members are removed, never a hash: an alias keeps serving its grace window. An index
+ * left empty is deleted. Same slot as the index (the `{uid}` tag), one call per index.
  */
 const SWEEP = `
 local idx = KEYS[1]
 local removed = redis.call('ZREMRANGEBYSCORE', idx, '-inf', ARGV[1])
 for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
-  if redis.call('EXISTS', idx .. ':' .. m) == 0 then
+  local k = idx .. ':' .. m
+  local t = redis.call('TYPE', k)['ok']
+  if t == 'none' or (t == 'hash' and redis.call('HEXISTS', k, '${ALIAS_FIELD}') == 1) then
     redis.call('ZREM', idx, m)
     removed = removed + 1
   end

@@ -55,6 +55,9 @@ async function withRedis<T>(
 const print = (flags: { json?: boolean }, data: unknown, text: () => string) =>
   console.log(flags.json ? JSON.stringify(data, null, 2) : text())
 
+/** Rotation aliases left out of an export or import (not sessions: see isRotationAlias). */
+const aliasesSkipped = (n: number) => `${n} rotation alias${n === 1 ? '' : 'es'} skipped`
+
 const positive = (name: string, value: string) => {
   const n = Number(value)
   if (!Number.isInteger(n) || n <= 0)
@@ -75,31 +78,40 @@ program
     console.log(flags.json ? JSON.stringify({ kid, secret }) : `${kid}:${secret}`)
   })
 
-redisCommand('export', 'write every session with its remaining TTL as JSON lines')
+redisCommand(
+  'export',
+  'write every session and per-user item (TOTP secrets, claims, counters) with its remaining TTL as JSON lines',
+)
   .option('--out <file>', 'write to a file instead of standard output')
   .action(async (flags: Flags & { out?: string }) => {
     const result = await withRedis(flags, (client) =>
       exportSessions(client, flags.prefix, flags.out),
     )
     console.error(
-      `exported ${result.exported} sessions in ${result.seconds.toFixed(1)} s (${result.skipped} skipped)`,
+      `exported ${result.exported} sessions and ${result.items} user items in ${result.seconds.toFixed(1)} s` +
+        ` (${result.skipped} skipped, ${aliasesSkipped(result.aliases)})`,
     )
   })
 
-redisCommand('import', 'restore sessions from JSON lines, keeping TTLs and rebuilding indexes')
+redisCommand(
+  'import',
+  'restore sessions and per-user items from JSON lines, keeping TTLs and rebuilding indexes',
+)
   .option('--in <file>', 'read a file instead of standard input')
   .addOption(
     new Option('--on-error <mode>', 'on a bad line: abort, or skip it')
       .choices(['abort', 'skip'])
       .default('abort'),
   )
-  .option('--replace', 'overwrite sessions that already exist (default: keep them)')
+  .option('--replace', 'overwrite sessions and items that already exist (default: keep them)')
   .action(async (flags: Flags & { in?: string; onError: 'abort' | 'skip'; replace?: boolean }) => {
     const options = { inPath: flags.in, onError: flags.onError, replace: flags.replace === true }
     const result = await withRedis(flags, (client) => importSessions(client, flags.prefix, options))
     for (const e of result.errors) console.error(`error: ${e}`)
     console.error(
-      `imported ${result.imported}, skipped ${result.skipped}, errors ${result.errors.length} in ${result.seconds.toFixed(1)} s`,
+      `imported ${result.imported}, skipped ${result.skipped}, errors ${result.errors.length} in ${result.seconds.toFixed(1)} s` +
+        ` (user items: ${result.items.imported} imported, ${result.items.skipped} skipped)` +
+        `, ${aliasesSkipped(result.aliases)}`,
     )
     importExit(result.errors, flags.onError)
   })
@@ -112,6 +124,7 @@ redisCommand(
   print(flags, s, () =>
     [
       `sessions ${s.sessions} (${s.anonymousSessions} anonymous), users ${s.users}, ` +
+        `rotation aliases ${s.rotationAliases}, ` +
         `memory per session ${s.memoryPerSession.averageBytes ?? '-'} bytes (sample of ${s.memoryPerSession.sampled})`,
       '',
       table(

@@ -6,6 +6,7 @@ import type { SessionKey } from './types.js'
  * - anonymous session: `<prefix><id>` (spreads over the cluster by its own hash)
  * - authenticated:     `<prefix>{<uid>}:<id>` (all of a user's sessions in one slot)
  * - the user's index:  `<prefix>{<uid>}` (sorted set: member id, score expiresAt)
+ * - a per-user item:   `<prefix>{<uid>}:<kind>:<name>` (string; see {@link userItemKeyName})
  *
  * The uid is percent-encoded so that `{`, `}` and `:` in a user id can never move the hash tag
  * or collide with another key shape. Ids are base64url and never contain `{`.
@@ -28,6 +29,9 @@ export function userIndexKeyName(prefix: string, uid: string): string {
   return `${prefix}{${encodeUid(uid)}}`
 }
 
+/** The kind of a per-user item: `h` hit counter, `c` claim, `v` value. */
+export type UserItemKind = 'h' | 'c' | 'v'
+
 /**
  * A small per-user item in the user's slot: `<prefix>{<uid>}:<kind>:<name>`, kind `h` (hit
  * counter), `c` (claim) or `v` (value). The `:` after the kind keeps it apart from session ids.
@@ -35,19 +39,32 @@ export function userIndexKeyName(prefix: string, uid: string): string {
 export function userItemKeyName(
   prefix: string,
   uid: string,
-  kind: 'h' | 'c' | 'v',
+  kind: UserItemKind,
   name: string,
 ): string {
   return `${prefix}{${encodeUid(uid)}}:${kind}:${name}`
 }
 
-/** Parses a key name back into its parts; `null` for a key that is not ours. */
-export function parseKeyName(
-  prefix: string,
-  name: string,
-): { kind: 'session'; key: SessionKey } | { kind: 'index'; uid: string } | null {
+/** What {@link parseKeyName} recognises. */
+export type ParsedKeyName =
+  | { kind: 'session'; key: SessionKey }
+  | { kind: 'index'; uid: string }
+  | { kind: 'item'; uid: string; item: UserItemKind; name: string }
+
+/**
+ * Parses a key name back into its parts; `null` for a key that is not ours. Item names may hold
+ * any character (the store limits what it writes, but a parser need not).
+ */
+export function parseKeyName(prefix: string, name: string): ParsedKeyName | null {
   if (!name.startsWith(prefix)) return null
   const rest = name.slice(prefix.length)
+  // An item has `<kind>:` after the tag; session ids are base64url (no ':'), so never both.
+  const item = /^\{([^{}]*)\}:([hcv]):([\s\S]+)$/.exec(rest)
+  if (item) {
+    const uid = safeDecode(item[1]!)
+    if (uid === null) return null
+    return { kind: 'item', uid, item: item[2] as UserItemKind, name: item[3]! }
+  }
   const m = /^\{([^{}]*)\}(?::([A-Za-z0-9_-]{43}))?$/.exec(rest)
   if (m) {
     const uid = safeDecode(m[1]!)
