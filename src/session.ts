@@ -7,6 +7,7 @@ import { FLASH_PREFIX, PoisonedSessionError } from './store/codec.js'
 import {
   RESERVED_PREFIX,
   isMoved,
+  type LoadOptions,
   type SessionKey,
   type SessionMeta,
   type SessionSummary,
@@ -82,11 +83,18 @@ export class Session<Data extends SessionData = SessionData> {
   /** Loaded, authenticated and older than `rotateEvery`: rotate when the response is ready. */
   #rotateDue = false
   readonly #changes = new Map<string, string | null>()
+  /** Told once, on the first use that makes the response depend on the session. */
+  #onUse: (() => void) | undefined
 
-  /** @internal Created by the middleware. */
-  constructor(runtime: SessionRuntime, client?: string) {
+  /**
+   * @internal Created by the middleware.
+   * @param onUse called once, on the first read or change (the middleware marks the response
+   * uncacheable while it can still do so cheaply)
+   */
+  constructor(runtime: SessionRuntime, client?: string, onUse?: () => void) {
     this.#rt = runtime
     this.#client = client
+    this.#onUse = onUse
   }
 
   /** @internal Opens the request's token: crypto only, no store call. */
@@ -156,7 +164,55 @@ export class Session<Data extends SessionData = SessionData> {
   /** Deletes one field. */
   delete(name: keyof Data & string): void {
     checkName(name)
-    this.#changes.set(name, null)
+    this.#change(name, null)
+  }
+
+  /**
+   * Adds `by` to an integer field and returns the new value. On the Redis and memory stores it
+   * is atomic (concurrent requests never lose a count) and, as the request's first read, costs
+   * the same single round trip as a read: the store loads the session and increments in one
+   * step, so later reads in the request are free. A missing field counts from 0.
+   *
+   * With `encryptAtRest` (values are sealed, the store cannot add to them), after a `set()` of
+   * the same field in this request, or without a stored session yet, it reads and writes the
+   * value like `get()` + `set()` (not atomic).
+   * @throws SessionLimitError (400) when `by` or the result is not a safe integer
+   * @throws SessionStateError when the field holds something other than an integer
+   */
+  async increment(name: keyof Data & string, by = 1): Promise<number> {
+    checkName(name)
+    if (!Number.isSafeInteger(by))
+      throw new SessionLimitError('increment needs a safe integer', 400)
+    const atomic =
+      !this.#rt.encryptAtRest && !this.#changes.has(name) && this.#key !== undefined && !this.#gone
+    if (atomic) {
+      // after any read already under way, so the fresher copy replaces it
+      const earlier = this.#loading
+      this.#touch()
+      const fetched = (async () => {
+        if (earlier) await earlier
+        if (this.#gone) return null
+        return this.#fetch({ field: name, by })
+      })()
+      this.#loading = settled(fetched.then((r) => (r ? r.session : null)))
+      const result = await fetched
+      if (result) {
+        if (result.refused)
+          throw new SessionStateError(
+            `session field "${name}" is not a safe integer, or would not be`,
+          )
+        return Number(result.session.fields[name])
+      }
+      // gone (or fail-open detached): counted as a change, like a set() on a new session
+    }
+    const current = await this.#read(name)
+    const value = (current ?? 0) as number
+    if (!Number.isSafeInteger(value))
+      throw new SessionStateError(`session field "${name}" is not an integer`)
+    if (!Number.isSafeInteger(value + by))
+      throw new SessionLimitError(`session field "${name}" would not be a safe integer`, 400)
+    this.#write(name, value + by)
+    return value + by
   }
 
   /** Stores a value that the next read of `flash(name)` returns once and deletes. */
@@ -168,7 +224,7 @@ export class Session<Data extends SessionData = SessionData> {
     const field = FLASH_PREFIX + name
     if (value.length > 0) return this.#write(field, value[0])
     return this.#read(field).then((v) => {
-      if (v !== undefined) this.#changes.set(field, null)
+      if (v !== undefined) this.#change(field, null)
       return v
     })
   }
@@ -178,6 +234,7 @@ export class Session<Data extends SessionData = SessionData> {
    * the old token dead at once (fixation defence).
    */
   regenerate(): void {
+    this.#touch()
     this.#regen ??= {}
   }
 
@@ -192,12 +249,15 @@ export class Session<Data extends SessionData = SessionData> {
     }
     const roles = checkList(options.roles ?? [], 'roles')
     const amr = checkMethods(options.amr ?? ['pwd'])
+    this.#touch()
     this.#regen = { authenticate: { uid: userId, roles, amr } }
   }
 
   /** Changes this session's roles; a privilege change regenerates the secret. */
   setRoles(roles: string[]): void {
-    this.#regen = { ...this.#regen, roles: checkList(roles, 'roles') }
+    const list = checkList(roles, 'roles')
+    this.#touch()
+    this.#regen = { ...this.#regen, roles: list }
   }
 
   /**
@@ -221,6 +281,7 @@ export class Session<Data extends SessionData = SessionData> {
    */
   stepUp(method: string): void {
     checkMethods([method])
+    this.#touch()
     this.#regen = { ...this.#regen, stepUp: method }
   }
 
@@ -578,6 +639,7 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   #forget(): void {
+    this.#touch()
     this.#key = undefined
     this.#loading = Promise.resolve(null)
     this.#extendedTo = undefined
@@ -595,7 +657,7 @@ export class Session<Data extends SessionData = SessionData> {
 
   #write(field: string, value: unknown): void {
     if (value === undefined) {
-      this.#changes.set(field, null)
+      this.#change(field, null)
       return
     }
     let text: string | undefined
@@ -610,25 +672,44 @@ export class Session<Data extends SessionData = SessionData> {
     if (utf8Length(field) + utf8Length(text) > maxFieldBytes) {
       throw new SessionLimitError(`session field "${field}" exceeds ${maxFieldBytes} bytes`)
     }
+    this.#change(field, text)
+  }
+
+  #change(field: string, text: string | null): void {
+    this.#touch()
     this.#changes.set(field, text)
   }
 
+  #touch(): void {
+    const onUse = this.#onUse
+    if (!onUse) return
+    this.#onUse = undefined
+    onUse()
+  }
+
   #load(): Promise<StoredSession | null> {
-    this.#loading ??= this.#fetch()
+    if (!this.#loading) {
+      this.#touch()
+      this.#loading = settled(this.#fetch().then((r) => (r ? r.session : null)))
+    }
     return this.#loading
   }
 
-  async #fetch(): Promise<StoredSession | null> {
+  /** Loads (and with `increment`, adds to a field in the same store call); null when gone. */
+  async #fetch(
+    increment?: LoadOptions['increment'],
+  ): Promise<{ session: StoredSession; refused: boolean } | null> {
     const key = this.#key
     if (!key || !this.#claims) return null
     const rt = this.#rt
     const now = rt.now()
-    const ext = extension(now, this.#claims.exp * 1000, rt.policy)
+    const options: LoadOptions = extension(now, this.#claims.exp * 1000, rt.policy)
+    if (increment) options.increment = increment
     try {
-      let res = await rt.call('load', () => rt.store.load(key, ext))
+      let res = await rt.call('load', () => rt.store.load(key, options))
       if (isMoved(res)) {
         const target = this.#follow(res.movedTo)
-        const moved = await rt.call('load', () => rt.store.load(target, ext))
+        const moved = await rt.call('load', () => rt.store.load(target, options))
         res = isMoved(moved) ? null : moved
       }
       if (!res) {
@@ -643,7 +724,8 @@ export class Session<Data extends SessionData = SessionData> {
         !this.#aliased &&
         meta.uid !== undefined &&
         now - (meta.rotatedAt ?? meta.createdAt) >= rt.rotateEveryMs
-      return await this.#open(res.session, this.#claims.dk)
+      const session = await this.#open(res.session, this.#claims.dk)
+      return { session, refused: res.incrementRefused === true }
     } catch (err) {
       if (err instanceof PoisonedSessionError) {
         this.#gone = true
@@ -656,6 +738,12 @@ export class Session<Data extends SessionData = SessionData> {
       return null
     }
   }
+}
+
+/** The same promise, marked handled: a failed load that nobody awaits must not crash Node. */
+function settled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {})
+  return promise
 }
 
 function checkName(name: string): void {

@@ -216,6 +216,67 @@ export function testStore(
       expect(await store.listUser(uid, now)).toEqual([])
     })
 
+    it('load with increment adds to an integer field atomically and returns the session', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('incr')
+      const key = { id: newId(), uid }
+      await create(key, now, { n: '41', other: '"x"' })
+      const inc = (field: string, by: number, at = now) =>
+        loadLive(key, { ...noExtend(at), increment: { field, by } })
+      const got = await inc('n', 1)
+      expect(got?.session.fields).toEqual({ n: '42', other: '"x"' })
+      expect(got?.incrementRefused).toBeFalsy()
+      // a missing field counts from 0; negative steps work
+      expect((await inc('fresh', -5))?.session.fields.fresh).toBe('-5')
+      // 50 concurrent increments: none lost
+      await Promise.all(Array.from({ length: 50 }, () => inc('n', 2)))
+      expect((await loadLive(key, noExtend(now)))?.session.fields.n).toBe('142')
+      // extends like a plain load
+      const later = await loadLive(key, {
+        now: now + 1000,
+        extendIfBefore: now + IDLE,
+        extendTo: now + 1000 + IDLE,
+        increment: { field: 'n', by: 1 },
+      })
+      expect(later?.extended).toBe(true)
+      expect(later?.session.meta.expiresAt).toBe(now + 1000 + IDLE)
+      expect(later?.session.fields.n).toBe('143')
+    })
+
+    it('load with increment refuses a field that is not a safe integer and changes nothing', async () => {
+      const now = Date.now()
+      const key = { id: newId() }
+      const big = String(Number.MAX_SAFE_INTEGER)
+      await create(key, now, { s: '"seven"', f: '1.5', big, huge: '9007199254740993' })
+      for (const [field, by] of [
+        ['s', 1],
+        ['f', 1],
+        ['big', 1],
+        ['huge', -10],
+      ] as const) {
+        const got = await loadLive(key, { ...noExtend(now), increment: { field, by } })
+        expect(got?.incrementRefused, field).toBe(true)
+      }
+      expect((await loadLive(key, noExtend(now)))?.session.fields).toEqual({
+        s: '"seven"',
+        f: '1.5',
+        big,
+        huge: '9007199254740993',
+      })
+      // the largest safe step back down still works
+      const down = await loadLive(key, { ...noExtend(now), increment: { field: 'big', by: -1 } })
+      expect(down?.session.fields.big).toBe(String(Number.MAX_SAFE_INTEGER - 1))
+    })
+
+    it('load with increment never resurrects a gone session', async () => {
+      const now = Date.now()
+      const key = { id: newId() }
+      await create(key, now, { n: '1' })
+      await store.destroy(key)
+      expect(await loadLive(key, { ...noExtend(now), increment: { field: 'n', by: 1 } })).toBeNull()
+      expect(await loadLive(key, noExtend(now))).toBeNull()
+    })
+
     it('create with replace deletes the replaced entry (same user and across users)', async () => {
       const now = Date.now()
       const uid = uniqueUser('replace')

@@ -118,6 +118,88 @@ describe('laziness and round trips (counted with a wrapping store)', () => {
   })
 })
 
+describe('increment()', () => {
+  it('counts from 0 on a new session (1 call: create), then 1 load per increment', async () => {
+    const store = countingStore()
+    const app = sessionApp({ store })
+    app.post('/twice', async (c) => {
+      const s = c.get('session')
+      const a = await s.increment('n')
+      return c.json({ a, read: await s.get('n'), all: await s.all() })
+    })
+    const jar = new CookieJar()
+    expect(await (await send(app, jar, 'POST', '/increment/n')).json()).toEqual({ value: 1 })
+    expect(store.calls).toEqual({ create: 1 })
+    store.reset()
+    expect(await (await send(app, jar, 'POST', '/increment/n?by=5')).json()).toEqual({ value: 6 })
+    expect(store.calls).toEqual({ load: 1 })
+    // later reads in the same request are free, and see the new value
+    store.reset()
+    expect(await (await send(app, jar, 'POST', '/twice')).json()).toEqual({
+      a: 7,
+      read: 7,
+      all: { n: 7 },
+    })
+    expect(store.calls).toEqual({ load: 1 })
+  })
+
+  it('loses no count under 50 concurrent requests', async () => {
+    const app = sessionApp()
+    const jar = new CookieJar()
+    await send(app, jar, 'POST', '/increment/n')
+    const cookie = jar.header()
+    const values = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const res = await app.request('http://localhost/increment/n', {
+          method: 'POST',
+          headers: { Cookie: cookie, Origin: 'http://localhost' },
+        })
+        return ((await res.json()) as { value: number }).value
+      }),
+    )
+    expect(new Set(values).size).toBe(50)
+    expect(await (await send(app, jar, 'GET', '/get/n')).json()).toEqual({ value: 51 })
+  })
+
+  it('after a set() of the same field, and with encryptAtRest, it reads and writes locally', async () => {
+    const app = sessionApp({ encryptAtRest: true })
+    const jar = new CookieJar()
+    await send(app, jar, 'POST', '/set/n', 10)
+    expect(await (await send(app, jar, 'POST', '/increment/n?by=2')).json()).toEqual({ value: 12 })
+    expect(await (await send(app, jar, 'GET', '/get/n')).json()).toEqual({ value: 12 })
+    const plain = sessionApp()
+    plain.post('/set-then-increment', async (c) => {
+      const s = c.get('session')
+      s.set('n', 40)
+      return c.json({ value: await s.increment('n', 2) })
+    })
+    const res = await send(plain, new CookieJar(), 'POST', '/set-then-increment')
+    expect(await res.json()).toEqual({ value: 42 })
+  })
+
+  it('refuses a field that is not an integer, a bad step and an unsafe result, keeping the data', async () => {
+    for (const encryptAtRest of [false, true]) {
+      const app = sessionApp({ encryptAtRest })
+      const errors: string[] = []
+      app.onError((err, c) => {
+        errors.push((err as { code?: string }).code ?? err.name)
+        return c.json({ code: (err as { code?: string }).code }, 500)
+      })
+      const jar = new CookieJar()
+      await send(app, jar, 'POST', '/set/s', 'seven')
+      await send(app, jar, 'POST', '/set/big', Number.MAX_SAFE_INTEGER)
+      expect((await send(app, jar, 'POST', '/increment/s')).status).toBe(500)
+      expect((await send(app, jar, 'POST', '/increment/big')).status).not.toBe(200)
+      expect((await send(app, jar, 'POST', '/increment/n?by=1.5')).status).not.toBe(200)
+      expect(errors).toEqual(['ERR_SESSION_STATE', expect.any(String), 'ERR_SESSION_LIMIT'])
+      expect(await (await send(app, jar, 'GET', '/all')).json()).toEqual({
+        s: 'seven',
+        big: Number.MAX_SAFE_INTEGER,
+      })
+    }
+  })
+})
+
 describe('expiry with an injected clock', () => {
   const HOUR = 3600_000
   const setup = () => {

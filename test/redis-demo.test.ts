@@ -52,6 +52,7 @@ describe('demo app on ioredis (standalone)', () => {
     const warm = new CookieJar()
     await call(warm, 'POST', '/api/counter')
     await call(warm, 'POST', '/api/counter')
+    await call(warm, 'PUT', '/api/prefs/theme', { value: 'light' })
     await login(warm)
     await call(warm, 'GET', '/api/sessions')
     await call(warm, 'POST', '/api/logout-all')
@@ -66,6 +67,8 @@ describe('demo app on ioredis (standalone)', () => {
     expect(await wire(() => call(jar, 'PUT', '/api/prefs/theme', { value: 'dark' }))).toHaveLength(
       1,
     )
+    // read, add one, write back: session.increment() is one script call
+    expect(await wire(() => call(jar, 'POST', '/api/counter'))).toHaveLength(1)
     const login1 = await wire(() => login(jar))
     expect(login1.length).toBeLessThanOrEqual(2)
     expect(await wire(() => call(jar, 'GET', '/api/me'))).toHaveLength(1)
@@ -73,7 +76,9 @@ describe('demo app on ioredis (standalone)', () => {
     await login(other)
     const logoutAll = await wire(() => call(jar, 'POST', '/api/logout-all'))
     expect(logoutAll, logoutAll.join()).toHaveLength(1)
-    console.log(`round trips: invalid 0, read 1, write 1, login ${login1.length}, logout-all 1`)
+    console.log(
+      `round trips: invalid 0, read 1, write 1, counter 1, login ${login1.length}, logout-all 1`,
+    )
   })
 
   it('200 concurrent writes of different fields of one session all survive', async () => {
@@ -88,6 +93,19 @@ describe('demo app on ioredis (standalone)', () => {
     expect(await (await call(jar, 'GET', '/api/prefs')).json()).toEqual(
       Object.fromEntries(names.map((n) => [n, n])),
     )
+  })
+
+  it('200 concurrent counter increments of one session: none lost', async () => {
+    const { call, login } = demo(store)
+    const jar = new CookieJar()
+    await login(jar)
+    const res = await Promise.all(
+      Array.from({ length: 200 }, () => call(jar, 'POST', '/api/counter')),
+    )
+    const counts = await Promise.all(
+      res.map(async (r) => ((await r.json()) as { count: number }).count),
+    )
+    expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
   })
 
   it('writes racing a logout never resurrect the session', async () => {

@@ -332,14 +332,12 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     return c.json({ user: info.userId, roles: info.roles })
   })
 
-  const increment = async (s: SessionEnv<DemoData>['Variables']['session']) => {
-    const count = ((await s.get('count')) ?? 0) + 1
-    s.set('count', count)
-    return count
-  }
-  app.post('/api/counter', async (c) => c.json({ count: await increment(c.get('session')) }))
+  // one atomic store call: concurrent clicks never lose a count
+  app.post('/api/counter', async (c) =>
+    c.json({ count: await c.get('session').increment('count') }),
+  )
   app.post('/counter', async (c) => {
-    await increment(c.get('session'))
+    await c.get('session').increment('count')
     return c.redirect('/', 303)
   })
 

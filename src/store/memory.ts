@@ -74,11 +74,13 @@ class MemoryStore implements Store {
     const entry = this.#live(key, options.now)
     if (!entry) return null
     if (entry.movedTo !== undefined) return { movedTo: entry.movedTo }
+    const refused =
+      options.increment && !options.consume && !addTo(entry.session.fields, options.increment)
     const extended = extend(entry.session, options)
     if (extended) this.#index(entry)
     const session = clone(entry.session)
     if (options.consume) this.#delete(sessionKeyName('', key))
-    return { session, extended }
+    return refused ? { session, extended, incrementRefused: true } : { session, extended }
   }
 
   async create(
@@ -295,6 +297,16 @@ function extend(session: StoredSession, { now, extendIfBefore, extendTo }: Exten
   if (to <= meta.expiresAt) return false
   meta.expiresAt = to
   meta.lastSeenAt = now
+  return true
+}
+
+/** The Redis scripts' integer rule: the field and the sum must both be safe integers. */
+function addTo(fields: Record<string, string>, { field, by }: { field: string; by: number }) {
+  const text = fields[field] ?? '0'
+  if (text.length > 17 || !/^-?\d+$/.test(text)) return false
+  const sum = Number(text) + by
+  if (!Number.isSafeInteger(Number(text)) || !Number.isSafeInteger(sum)) return false
+  fields[field] = String(sum)
   return true
 }
 

@@ -49,16 +49,18 @@ export interface ScriptCall {
 export type ScriptExec = (call: ScriptCall) => Promise<unknown>
 
 const shas = new Map<LuaScript, Promise<string>>()
+/** The digests already computed, for calls that should not wait even a microtask for them. */
+const knownShas = new Map<LuaScript, string>()
 
 /** SHA-1 of a script's source (hex), computed once per process with WebCrypto. */
 export function scriptSha(script: LuaScript): Promise<string> {
   let sha = shas.get(script)
   if (!sha) {
-    sha = crypto.subtle
-      .digest('SHA-1', new TextEncoder().encode(script.source))
-      .then((buf) =>
-        Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join(''),
-      )
+    sha = crypto.subtle.digest('SHA-1', new TextEncoder().encode(script.source)).then((buf) => {
+      const hex = Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('')
+      knownShas.set(script, hex)
+      return hex
+    })
     shas.set(script, sha)
   }
   return sha
@@ -83,7 +85,7 @@ export async function runScript(
 ): Promise<unknown> {
   const call: ScriptCall = {
     script,
-    sha: await scriptSha(script),
+    sha: knownShas.get(script) ?? (await scriptSha(script)),
     bySha: true,
     keys,
     args,
@@ -138,13 +140,21 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
         o.consume ? '1' : '0',
         key.id,
       ]
+      if (o.increment) {
+        checkField(o.increment.field)
+        args.push(o.increment.field, int(o.increment.by))
+      }
       const reply = await run(SCRIPTS.load, keysOf(key), args)
       if (reply === null || reply === undefined) return null
       if (reply === POISONED)
         throw new PoisonedSessionError('session entry is not a valid session hash')
-      const [extended, ...flat] = list(reply, 'load')
-      if (extended === 'moved') return { movedTo: str(flat[0]) }
-      return { session: decodeSession(flat.map(str)), extended: Number(extended) === 1 }
+      const [flags, ...flat] = list(reply, 'load')
+      if (flags === 'moved') return { movedTo: str(flat[0]) }
+      const session = decodeSession(flat.map(str))
+      const bits = Number(flags)
+      return bits & 2
+        ? { session, extended: (bits & 1) === 1, incrementRefused: true }
+        : { session, extended: (bits & 1) === 1 }
     },
 
     async create(key: SessionKey, session: StoredSession, o: CreateOptions): Promise<CreateResult> {

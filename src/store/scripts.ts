@@ -101,10 +101,13 @@ end
 
 /**
  * `load`. KEYS: session key, [user index]. ARGV: now, extendIfBefore, extendTo, consume
- * ('1'|'0'), id.
+ * ('1'|'0'), id, [field, by]: with a field, first add `by` to the integer it holds (missing
+ * counts as 0; refused, nothing changed, unless both it and the sum are safe integers, i.e.
+ * within 2^53 - 1).
  * Returns nil when gone (a gone hash found expired is deleted, with its index member);
- * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or `[extended (0|1), field, value, field, value, ...]`: HGETALL with `$e`
- * and `$l` already updated. Extension sets `$e`, `$l`, PEXPIRE and the index score; with
+ * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or
+ * `[flags, field, value, field, value, ...]`: HGETALL with `$e` and `$l` already updated;
+ * flags = extended (1) + increment refused (2). Extension sets `$e`, `$l`, PEXPIRE and the index score; with
  * consume the hash and index member are deleted instead (the returned data shows the extension
  * the caller should carry over).
  */
@@ -116,11 +119,22 @@ local consume = ARGV[4] == '1'
 local st, e, a, aS = state(key, now)
 local stop = notLive(st, e, key, idx, id, nowS)
 if stop then return stop[1] end
+local flags = 0
+if ARGV[6] and not consume then
+  local cur = redis.call('HGET', key, ARGV[6])
+  local n = 0
+  if cur then n = num(cur) end
+  local sum = n and math.abs(n) <= 9007199254740991 and n + tonumber(ARGV[7])
+  if sum and math.abs(sum) <= 9007199254740991 then
+    redis.call('HSET', key, ARGV[6], int(sum))
+  else
+    flags = 2
+  end
+end
 local h = redis.call('HGETALL', key)
-local extended = 0
 local newE, newS = extension(e, a, aS, before, to, ARGV[3])
 if newE then
-  extended = 1
+  flags = flags + 1
   local seen = false
   for i = 1, #h, 2 do
     if h[i] == '$e' then h[i + 1] = newS end
@@ -143,7 +157,7 @@ if newE then
   end
 end
 if consume then drop(key, idx, id, nowS) end
-table.insert(h, 1, extended)
+table.insert(h, 1, flags)
 return h
 `
 

@@ -150,12 +150,20 @@ export interface ExtendOptions {
 export interface LoadOptions extends ExtendOptions {
   /** Delete the entry (and its index member) in the same atomic step as the read. */
   consume?: boolean
+  /**
+   * Before reading, add `by` to the integer held by data field `field` (a missing field counts
+   * from 0), in the same atomic step. Refused, with nothing changed, unless the field holds a
+   * safe integer (decimal digits, at most 17 characters) and the sum is one too.
+   */
+  increment?: { field: string; by: number }
 }
 
 export interface LoadResult {
   session: StoredSession
   /** Whether the deadline (and TTL) moved in this call; `session.meta.expiresAt` is the new one. */
   extended: boolean
+  /** The `increment` asked for was refused (see {@link LoadOptions.increment}). */
+  incrementRefused?: boolean
 }
 
 export interface CreateOptions {

@@ -78,6 +78,10 @@ export function sessionApp(options: Partial<SessionOptions> = {}) {
     c.get('session').set(c.req.param('name'), await c.req.json())
     return c.json({ ok: true })
   })
+  app.post('/increment/:name', async (c) => {
+    const by = c.req.query('by')
+    return c.json({ value: await c.get('session').increment(c.req.param('name'), Number(by ?? 1)) })
+  })
   app.post('/delete/:name', (c) => {
     c.get('session').delete(c.req.param('name'))
     return c.json({ ok: true })
