@@ -56,11 +56,23 @@ export class SessionStateError extends SessionError {
 
 /** Runs `promise` with a deadline; rejects with {@link StoreTimeoutError} when it passes. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeoutError(`${what} timed out after ${ms} ms`)), ms)
+  // one promise and one timer per call (this runs on every store call of every request)
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new StoreTimeoutError(`${what} timed out after ${ms} ms`)),
+      ms,
+    )
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (err: unknown) => {
+        clearTimeout(timer)
+        reject(err)
+      },
+    )
   })
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }
 
 /** A JSON error response with `Cache-Control: no-store`. Never carries raw Redis or jose text. */

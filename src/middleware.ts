@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { generateCookie, getCookie } from 'hono/cookie'
 import type { CookieOptions } from 'hono/utils/cookie'
 import { SessionError, jsonError } from './errors.js'
 import { createRuntime, type SessionOptions } from './runtime.js'
-import { Session, kFinish, kOpen, type CookieAction, type SessionData } from './session.js'
+import { Session, kFinish, kOpen, type SessionData } from './session.js'
 
 /** Context variables set by the middleware: `c.get('session')` / `c.var.session`. */
 export type SessionVariables<Data extends SessionData = SessionData> = { session: Session<Data> }
@@ -30,12 +30,7 @@ export type SessionEnv<Data extends SessionData = SessionData> = {
  *
  * const app = new Hono<SessionEnv<{ count: number }>>()
  * app.use(session({ keys: [{ kid: 'k1', secret: process.env.SESSION_KEY! }] }))
- * app.post('/count', async (c) => {
- *   const s = c.get('session')
- *   const count = ((await s.get('count')) ?? 0) + 1
- *   s.set('count', count)
- *   return c.json({ count })
- * })
+ * app.post('/count', async (c) => c.json({ count: await c.get('session').increment('count') }))
  * ```
  */
 export const session = <Data extends SessionData = SessionData>(
@@ -65,7 +60,16 @@ export const session = <Data extends SessionData = SessionData>(
         'Plain-HTTP sessions are only allowed on localhost',
       )
     }
-    const s = new Session<Data>(runtime, clientHint(c.req.header('User-Agent')))
+    // Cache-Control goes on before the handler builds its response whenever that is possible:
+    // a header added to a finished response makes Hono rebuild it (about a seventh of a
+    // request's CPU on Node). The session reports its first use; later ones are no-ops.
+    let noStore = false
+    const markNoStore = () => {
+      if (noStore) return
+      noStore = true
+      responseHeader(c, 'Cache-Control', 'no-store')
+    }
+    const s = new Session<Data>(runtime, clientHint(c.req.header('User-Agent')), markNoStore)
     const token = getCookie(c, cookieName, prefix)
     if (token !== undefined) await s[kOpen](token)
     c.set('session', s)
@@ -80,14 +84,40 @@ export const session = <Data extends SessionData = SessionData>(
       c.res = (err as SessionError & { getResponse(): Response }).getResponse()
       return
     }
-    applyCookie(c, cookieName, outcome.cookie, cookieOptions)
-    if (outcome.touched || outcome.cookie.kind !== 'none') c.header('Cache-Control', 'no-store')
+    const action = outcome.cookie
+    if (action.kind !== 'none') {
+      const value = action.kind === 'set' ? action.token : ''
+      const maxAge = action.kind === 'set' ? action.maxAge : 0
+      responseHeader(
+        c,
+        'Set-Cookie',
+        generateCookie(cookieName, value, { ...cookieOptions, maxAge }),
+        true,
+      )
+    }
+    // The handler may have replaced the response (a raw Response drops prepared headers).
+    if (outcome.touched || action.kind !== 'none') {
+      if (!noStore || c.res.headers.get('Cache-Control') !== 'no-store') {
+        noStore = false
+        markNoStore()
+      }
+    }
   }
 }
 
-function applyCookie(c: Context, name: string, action: CookieAction, options: CookieOptions): void {
-  if (action.kind === 'set') setCookie(c, name, action.token, { ...options, maxAge: action.maxAge })
-  else if (action.kind === 'clear') deleteCookie(c, name, options)
+/**
+ * Sets a header on the response as it is, or on the one about to be built: directly on its
+ * headers (as Hono's own middleware does), falling back to `c.header()`, which copies the
+ * response, when those headers are immutable (a response from `fetch()`).
+ */
+function responseHeader(c: Context, name: string, value: string, append = false): void {
+  if (!c.finalized) return c.header(name, value, { append })
+  try {
+    if (append) c.res.headers.append(name, value)
+    else c.res.headers.set(name, value)
+  } catch {
+    c.header(name, value, { append })
+  }
 }
 
 function isLoopback(c: Context): boolean {

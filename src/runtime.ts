@@ -130,13 +130,23 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
     permissions: new Map(Object.entries(permissions)),
     emit,
     async call(operation, fn) {
-      const started = performance.now()
+      // timings only when someone listens: this runs on every store call
+      const started = onEvent ? performance.now() : 0
       try {
         const result = await withTimeout(fn(), storeTimeoutMs, `session store ${operation}`)
-        emit({ type: 'store-call', operation, durationMs: performance.now() - started, ok: true })
+        if (onEvent) {
+          emit({ type: 'store-call', operation, durationMs: performance.now() - started, ok: true })
+        }
         return result
       } catch (err) {
-        emit({ type: 'store-call', operation, durationMs: performance.now() - started, ok: false })
+        if (onEvent) {
+          emit({
+            type: 'store-call',
+            operation,
+            durationMs: performance.now() - started,
+            ok: false,
+          })
+        }
         // A hand-edited entry is the data's fault, not the store's: the session treats it as gone.
         if (err instanceof PoisonedSessionError) throw err
         const storeError =
