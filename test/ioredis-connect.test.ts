@@ -70,6 +70,9 @@ describe('redisOptionsFromEnv', () => {
     expect(redisOptionsFromEnv({ REDIS_URL: 'redis://localhost', REDIS_TLS: '0' })).toEqual({
       url: 'redis://localhost',
     })
+    expect(
+      redisOptionsFromEnv({ REDIS_URL: 'redis://localhost', REDIS_AUTO_PIPELINING: '0' }),
+    ).toEqual({ url: 'redis://localhost', autoPipelining: false })
   })
 
   it('reads sentinels with a name and a sentinel password', () => {
@@ -117,6 +120,7 @@ describe('redisOptionsFromEnv', () => {
     [{ REDIS_URL: 'redis://a', REDIS_TIMEOUT_MS: 'soon' }, /REDIS_TIMEOUT_MS/],
     [{ REDIS_URL: 'redis://a', REDIS_TIMEOUT_MS: '0' }, /REDIS_TIMEOUT_MS/],
     [{ REDIS_URL: 'redis://a', REDIS_TLS: 'maybe' }, /REDIS_TLS/],
+    [{ REDIS_URL: 'redis://a', REDIS_AUTO_PIPELINING: 'fast' }, /REDIS_AUTO_PIPELINING/],
     [{ REDIS_URL: 'redis://a', REDIS_CLUSTER_NODES: 'a:1' }, /REDIS_URL.*REDIS_CLUSTER_NODES/],
   ])('rejects %o', (env, message) => {
     expect(() => redisOptionsFromEnv(env)).toThrow(message)
@@ -152,6 +156,24 @@ describe('connectRedis', () => {
     expect(() => connectRedis({ url: 'redis://a', cluster: [{ host: 'a', port: 1 }] })).toThrow(
       /exactly one/,
     )
+  })
+
+  it('auto-pipelines on a single server and Sentinel, not on Cluster, unless told', () => {
+    const quiet = { logger: () => {} }
+    const made = [
+      connectRedis({ url: 'redis://127.0.0.1:1', ...quiet }),
+      connectRedis({ url: 'redis://127.0.0.1:1', autoPipelining: false, ...quiet }),
+      connectRedis({ sentinels: [{ host: '127.0.0.1', port: 1 }], ...quiet }),
+      connectRedis({ cluster: [{ host: '127.0.0.1', port: 1 }], ...quiet }),
+      connectRedis({ cluster: [{ host: '127.0.0.1', port: 1 }], autoPipelining: true, ...quiet }),
+    ].map((c) => track(c))
+    expect(made.map((c) => c.options.enableAutoPipelining)).toEqual([
+      true,
+      false,
+      true,
+      false,
+      true,
+    ])
   })
 
   it('rejects fast when the server was never reachable', async () => {

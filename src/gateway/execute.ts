@@ -1,7 +1,7 @@
 /**
  * Runs validated commands on ioredis (standalone, Sentinel or Cluster) and classifies failures.
  *
- * - Replies are read with `callBuffer`, so bytes reach the encoder unchanged.
+ * - Replies are read as Buffers (reply encoding null), so bytes reach the encoder unchanged.
  * - A pipeline issues every command at once, in order, on the client: on one connection Redis
  *   runs them in that order; on a Cluster, commands on the same slot keep their order.
  * - A transaction is ioredis `multi()`: MULTI, the commands and EXEC are written to the socket
@@ -52,13 +52,22 @@ function settle(promise: Promise<unknown>): Promise<Outcome> {
   )
 }
 
+/**
+ * What `callBuffer()` does, without it: with `enableAutoPipelining` (connectRedis' default on a
+ * single server), ioredis 6.0.0's `callBuffer` drops the command name and sends its first
+ * argument as the command. Sending the Command ourselves works either way.
+ */
+function sendBuffer(redis: Redis | Cluster, command: GatewayCommand): Promise<unknown> {
+  return redis.sendCommand(
+    new Command(command.name, command.args, { replyEncoding: null }),
+  ) as Promise<unknown>
+}
+
 /** SCRIPT LOAD / SCRIPT EXISTS on a Cluster go to every master, so EVALSHA works on any shard. */
 async function scriptOnAllMasters(cluster: Cluster, command: GatewayCommand): Promise<unknown> {
   const masters = cluster.nodes('master')
-  if (masters.length === 0) return cluster.callBuffer(command.name, ...command.args)
-  const replies = await Promise.all(
-    masters.map((node) => node.callBuffer(command.name, ...command.args)),
-  )
+  if (masters.length === 0) return sendBuffer(cluster, command)
+  const replies = await Promise.all(masters.map((node) => sendBuffer(node, command)))
   if (command.args[0]!.toUpperCase() === 'LOAD') return replies[0]
   // EXISTS: a script counts as loaded only when every master has it.
   const lists = replies as number[][]
@@ -71,7 +80,7 @@ export function runCommand(redis: Redis | Cluster, command: GatewayCommand): Pro
   if (isCluster(redis) && command.name === 'SCRIPT' && (sub === 'LOAD' || sub === 'EXISTS')) {
     return settle(scriptOnAllMasters(redis, command))
   }
-  return settle(redis.callBuffer(command.name, ...command.args) as Promise<unknown>)
+  return settle(sendBuffer(redis, command))
 }
 
 /** Runs commands without atomicity; one outcome per command, in order. */
