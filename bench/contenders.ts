@@ -33,7 +33,10 @@ function thisProject(store: Store): Handler {
     return c.json({ ok: true })
   })
   app.get('/read', async (c) => c.json({ count: await c.get('session').get('count') }))
-  app.post('/write', async (c) => {
+  // read, add one, write back: the library's atomic increment (one store call)
+  app.post('/write', async (c) => c.json({ count: await c.get('session').increment('count') }))
+  // the same with get() + set(): two store calls, and concurrent requests may lose a count
+  app.post('/write-get-set', async (c) => {
     const s = c.get('session')
     const count = (((await s.get('count')) as number | undefined) ?? 0) + 1
     s.set('count', count)

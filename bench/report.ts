@@ -26,9 +26,11 @@ export function report(
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const r of rows) {
-    const floor = rows.find((x) => x.variant === r.variant && x.contender === 'floor')
+    // get() + set() does the write variant's work: compare it with the same baselines
+    const variant = r.variant === 'write-get-set' ? 'write' : r.variant
+    const floor = rows.find((x) => x.variant === variant && x.contender === 'floor')
     const express = rows.find(
-      (x) => x.variant === r.variant && x.contender === 'express-session-connect-redis',
+      (x) => x.variant === variant && x.contender === 'express-session-connect-redis',
     )
     const ratio = (base?: Row) => (base ? (r.rps / base.rps).toFixed(2) : '-')
     const name = r.storesInRedis

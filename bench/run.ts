@@ -1,10 +1,11 @@
 /**
  * `npm run bench` (`-- --quick` for CI): every contender on one local redis-server, each in its
  * own process, driven by autocannon in one run, alternating contenders over rounds; medians.
- * Writes bench/results.md and bench/results.json (generated, git-ignored).
+ * Writes bench/results.md and bench/results.json (generated, git-ignored), or into `--out DIR`.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
@@ -15,6 +16,10 @@ import { PREFIXES, contenders } from './contenders.js'
 import { report, type Row } from './report.js'
 
 const quick = process.argv.includes('--quick')
+const outAt = process.argv.indexOf('--out')
+/** Where results.md and results.json go: `--out DIR`, default bench/. */
+const outDir =
+  outAt > 0 ? resolve(process.argv[outAt + 1] ?? '.') : fileURLToPath(new URL('.', import.meta.url))
 const ROUNDS = quick ? 1 : 3
 const SECONDS = quick ? 1 : 5
 const CONNECTIONS = 10
@@ -22,10 +27,11 @@ const PROBE_REQUESTS = 50
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 
 type Id = keyof typeof contenders
-type Variant = 'read' | 'write' | 'write-blind' | 'many-fields' | 'login'
+type Variant = 'read' | 'write' | 'write-get-set' | 'write-blind' | 'many-fields' | 'login'
 const ROUTES: Record<Variant, { method: 'GET' | 'POST'; path: string; cookie: boolean }> = {
   read: { method: 'GET', path: '/read', cookie: true },
   write: { method: 'POST', path: '/write', cookie: true },
+  'write-get-set': { method: 'POST', path: '/write-get-set', cookie: true },
   'write-blind': { method: 'POST', path: '/write-blind', cookie: true },
   'many-fields': { method: 'POST', path: '/many', cookie: true },
   login: { method: 'POST', path: '/login', cookie: false },
@@ -34,6 +40,7 @@ const THIS: Id[] = ['this-ioredis', 'this-upstash-gateway', 'this-memory']
 const WHO: Record<Variant, Id[]> = {
   read: [...THIS, 'express-session-connect-redis', 'hono-sessions', 'hono-session', 'floor'],
   write: [...THIS, 'express-session-connect-redis', 'hono-sessions', 'hono-session', 'floor'],
+  'write-get-set': THIS,
   'write-blind': THIS,
   'many-fields': [...THIS, 'express-session-connect-redis'],
   login: [...THIS, 'express-session-connect-redis'],
@@ -124,7 +131,7 @@ try {
           .join('; ')
         if (set && ROUTES[variant].cookie) jar = set
       }
-      if (variant === 'write') {
+      if (variant === 'write' || variant === 'write-get-set') {
         const { count } = (await (await call(base, 'read', jar)).json()) as { count: number }
         if (count !== 2) throw new Error(`${id}: two writes counted ${count}`)
       }
@@ -179,8 +186,8 @@ try {
     connections: CONNECTIONS,
   })
   console.log(markdown)
-  writeFileSync(here('./results.md'), markdown)
-  writeFileSync(here('./results.json'), JSON.stringify(json, null, 2) + '\n')
+  writeFileSync(join(outDir, 'results.md'), markdown)
+  writeFileSync(join(outDir, 'results.json'), JSON.stringify(json, null, 2) + '\n')
 } finally {
   await Promise.all(
     children.map(
