@@ -315,6 +315,10 @@ function itemKey(uid: string, kind: 'h' | 'c' | 'v', name: string): string {
   return userItemKeyName('', uid, kind, name)
 }
 
+/** A copy the caller may change freely: values are strings, only the lists need their own copy. */
 function clone(session: StoredSession): StoredSession {
-  return structuredClone(session)
+  const meta = { ...session.meta }
+  if (meta.roles) meta.roles = [...meta.roles]
+  if (meta.amr) meta.amr = [...meta.amr]
+  return { fields: { ...session.fields }, meta }
 }
