@@ -54,8 +54,16 @@ export class SessionStateError extends SessionError {
   }
 }
 
-/** Runs `promise` with a deadline; rejects with {@link StoreTimeoutError} when it passes. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Runs `promise` with a deadline; rejects with {@link StoreTimeoutError} when it passes, or
+ * with `mapError(err)` when the promise rejects.
+ */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  mapError?: (err: unknown) => unknown,
+): Promise<T> {
   // one promise and one timer per call (this runs on every store call of every request)
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
@@ -69,7 +77,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
       },
       (err: unknown) => {
         clearTimeout(timer)
-        reject(err)
+        reject(mapError ? mapError(err) : err)
       },
     )
   })

@@ -401,6 +401,10 @@ export function testStore(
         big: JSON.stringify('x'.repeat(32 * 1024)),
         nested: JSON.stringify({ a: [1, { b: null }], c: 1e300 }),
         empty: '""',
+        // raw text, not JSON: every ASCII code (controls, quote, backslash, DEL) and non-ASCII
+        // (the Redis load reply is one JSON text built in Lua: escaping must be exact)
+        raw: Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('') + '\\"é🎉\\',
+        'name "with" \\ and \u0001\u001f\u007f': '"\\u0000"',
       }
       await create(key, now, values)
       expect((await loadLive(key, noExtend(now)))?.session.fields).toEqual(values)

@@ -58,17 +58,22 @@ export function encodeSession(session: StoredSession): Record<string, string> {
 }
 
 /**
- * Rebuilds a session from its hash fields (an object or HGETALL's flat array).
+ * Rebuilds a session from its hash fields: an object, or a flat `[field, value, ...]` array
+ * (HGETALL's shape) read from index `from` on.
  * @throws PoisonedSessionError when required metadata is missing or malformed.
  */
-export function decodeSession(hash: Record<string, string> | readonly string[]): StoredSession {
-  const entries = Array.isArray(hash) ? pairs(hash as readonly string[]) : Object.entries(hash)
+export function decodeSession(
+  hash: Record<string, string> | readonly unknown[],
+  from = 0,
+): StoredSession {
   const fields: Record<string, string> = {}
   const raw: Record<string, string> = {}
-  for (const [name, value] of entries) {
-    if (typeof value !== 'string') throw new PoisonedSessionError(`field ${name} is not a string`)
-    if (name.startsWith(RESERVED_PREFIX) && !name.startsWith(FLASH_PREFIX)) raw[name] = value
-    else fields[name] = value
+  if (Array.isArray(hash)) {
+    if ((hash.length - from) % 2 !== 0) throw new PoisonedSessionError('odd number of hash entries')
+    for (let i = from; i < hash.length; i += 2) sortField(fields, raw, hash[i], hash[i + 1])
+  } else {
+    const record = hash as Record<string, string>
+    for (const name of Object.keys(record)) sortField(fields, raw, name, record[name])
   }
   const meta: SessionMeta = {
     createdAt: requiredNumber(raw, 'createdAt'),
@@ -91,11 +96,17 @@ export function decodeSession(hash: Record<string, string> | readonly string[]):
   return { fields, meta }
 }
 
-function pairs(flat: readonly string[]): [string, string][] {
-  if (flat.length % 2 !== 0) throw new PoisonedSessionError('odd number of hash entries')
-  const out: [string, string][] = []
-  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!])
-  return out
+/** Files one hash entry under data fields or metadata. */
+function sortField(
+  fields: Record<string, string>,
+  raw: Record<string, string>,
+  name: unknown,
+  value: unknown,
+): void {
+  if (typeof name !== 'string' || typeof value !== 'string')
+    throw new PoisonedSessionError(`field ${String(name)} is not a string`)
+  if (name.startsWith(RESERVED_PREFIX) && !name.startsWith(FLASH_PREFIX)) raw[name] = value
+  else fields[name] = value
 }
 
 function optionalNumber(

@@ -148,10 +148,11 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
       if (reply === null || reply === undefined) return null
       if (reply === POISONED)
         throw new PoisonedSessionError('session entry is not a valid session hash')
-      const [flags, ...flat] = list(reply, 'load')
-      if (flags === 'moved') return { movedTo: str(flat[0]) }
-      const session = decodeSession(flat.map(str))
-      const bits = Number(flags)
+      if (Array.isArray(reply) && reply[0] === 'moved') return { movedTo: str(reply[1]) }
+      // a live session comes as one JSON text: [flags, field, value, ...]
+      const flat = jsonList(reply, 'load')
+      const session = decodeSession(flat, 1)
+      const bits = Number(flat[0])
       return bits & 2
         ? { session, extended: (bits & 1) === 1, incrementRefused: true }
         : { session, extended: (bits & 1) === 1 }
@@ -349,6 +350,17 @@ function list(reply: unknown, op: string): unknown[] {
   return reply
 }
 
+/** A flat array sent as one JSON text (see `jsonArray` in scripts.ts). */
+function jsonList(reply: unknown, op: string): unknown[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(str(reply))
+  } catch {
+    throw new StoreError(`unexpected reply from the ${op} script`)
+  }
+  return list(parsed, op)
+}
+
 function str(v: unknown): string {
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'bigint') return String(v)
@@ -412,9 +424,7 @@ export function boundedStore(
 
 /** Runs one store call under a deadline, mapping failures with {@link storeError}. */
 export function bounded<T>(name: string, op: string, ms: number, fn: () => Promise<T>): Promise<T> {
-  return withTimeout(fn(), ms, `${name} ${op}`).catch((err: unknown) => {
-    throw storeError(name, op, err)
-  })
+  return withTimeout(fn(), ms, `${name} ${op}`, (err) => storeError(name, op, err))
 }
 
 /**
