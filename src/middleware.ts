@@ -3,7 +3,14 @@ import { generateCookie, getCookie } from 'hono/cookie'
 import type { CookieOptions } from 'hono/utils/cookie'
 import { SessionError, jsonError } from './errors.js'
 import { createRuntime, type SessionOptions } from './runtime.js'
-import { Session, kFinish, kOpen, type SessionData } from './session.js'
+import {
+  Session,
+  kFinish,
+  kOpen,
+  type Outcome,
+  type SessionData,
+  type SessionRequest,
+} from './session.js'
 
 /** Context variables set by the middleware: `c.get('session')` / `c.var.session`. */
 export type SessionVariables<Data extends SessionData = SessionData> = { session: Session<Data> }
@@ -60,25 +67,21 @@ export const session = <Data extends SessionData = SessionData>(
         'Plain-HTTP sessions are only allowed on localhost',
       )
     }
-    // Cache-Control goes on before the handler builds its response whenever that is possible:
-    // a header added to a finished response makes Hono rebuild it (about a seventh of a
-    // request's CPU on Node). The session reports its first use; later ones are no-ops.
-    let noStore = false
-    const markNoStore = () => {
-      if (noStore) return
-      noStore = true
-      responseHeader(c, 'Cache-Control', 'no-store')
-    }
-    const s = new Session<Data>(runtime, clientHint(c.req.header('User-Agent')), markNoStore)
+    const request = new HonoRequestLink(c)
+    const s = new Session<Data>(runtime, request)
     const token = getCookie(c, cookieName, prefix)
-    if (token !== undefined) await s[kOpen](token)
+    if (token !== undefined) {
+      const opening = s[kOpen](token)
+      if (opening) await opening
+    }
     c.set('session', s)
     await next()
     // A handler that failed commits nothing: no half-applied request reaches the store.
     if (c.error) return
-    let outcome: Awaited<ReturnType<Session[typeof kFinish]>>
+    let outcome: Outcome
     try {
-      outcome = await s[kFinish]()
+      const finishing = s[kFinish]()
+      outcome = finishing instanceof Promise ? await finishing : finishing
     } catch (err) {
       if (!(err instanceof SessionError) || !('getResponse' in err)) throw err
       c.res = (err as SessionError & { getResponse(): Response }).getResponse()
@@ -97,9 +100,8 @@ export const session = <Data extends SessionData = SessionData>(
     }
     // The handler may have replaced the response (a raw Response drops prepared headers).
     if (outcome.touched || action.kind !== 'none') {
-      if (!noStore || c.res.headers.get('Cache-Control') !== 'no-store') {
-        noStore = false
-        markNoStore()
+      if (!request.noStore || c.res.headers.get('Cache-Control') !== 'no-store') {
+        responseHeader(c, 'Cache-Control', 'no-store')
       }
     }
   }
@@ -120,14 +122,40 @@ function responseHeader(c: Context, name: string, value: string, append = false)
   }
 }
 
-function isLoopback(c: Context): boolean {
-  const host = new URL(c.req.url).hostname
-  return (
-    host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]'
-  )
+/** What a session asks of the Hono request it serves. */
+class HonoRequestLink implements SessionRequest {
+  /** Cache-Control: no-store is on the response being prepared. */
+  noStore = false
+  readonly #c: Context
+
+  constructor(c: Context) {
+    this.#c = c
+  }
+
+  /** A short, non-identifying description of the client for "my devices". */
+  userAgent(): string | undefined {
+    return this.#c.req.header('User-Agent')?.slice(0, 200) || undefined
+  }
+
+  // Cache-Control goes on before the handler builds its response whenever that is possible:
+  // a header added to a finished response makes Hono rebuild it (about a seventh of a
+  // request's CPU on Node). The session reports its first use only.
+  used(): void {
+    this.noStore = true
+    responseHeader(this.#c, 'Cache-Control', 'no-store')
+  }
 }
 
-/** A short, non-identifying description of the client for "my devices". */
-function clientHint(userAgent: string | undefined): string | undefined {
-  return userAgent ? userAgent.slice(0, 200) : undefined
+let lastOrigin = ''
+/** Whether the request is for a loopback host (remembers the last origin: one per dev server). */
+function isLoopback(c: Context): boolean {
+  const url = c.req.url
+  const end = url.indexOf('/', url.indexOf('//') + 2)
+  const origin = end < 0 ? url : url.slice(0, end)
+  if (origin === lastOrigin) return true
+  const host = new URL(url).hostname
+  const loopback =
+    host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]'
+  if (loopback) lastOrigin = origin
+  return loopback
 }

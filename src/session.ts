@@ -18,6 +18,24 @@ import { newSecret, secretToId, type TokenClaims } from './token.js'
 /** The shape of an app's session data: field name -> JSON-serialisable value. */
 export type SessionData = Record<string, unknown>
 
+/** @internal What a session asks of the request it serves (the middleware provides it). */
+export interface SessionRequest {
+  /** A short client hint (the User-Agent), read only when a new session records one. */
+  userAgent(): string | undefined
+  /**
+   * Called once, on the first read or change: the response now depends on the session (the
+   * middleware marks it uncacheable while that is still cheap).
+   */
+  used(): void
+}
+
+/** @internal What the middleware does once the handler is done. */
+export interface Outcome {
+  cookie: CookieAction
+  /** The response depends on the session (it must not be cached). */
+  touched: boolean
+}
+
 /** What the middleware must do with the cookie once the handler is done. */
 export type CookieAction =
   { kind: 'none' } | { kind: 'clear' } | { kind: 'set'; token: string; maxAge: number }
@@ -66,7 +84,7 @@ const FIELD_NAME_MAX = 200
  */
 export class Session<Data extends SessionData = SessionData> {
   readonly #rt: SessionRuntime
-  readonly #client: string | undefined
+  readonly #request: SessionRequest | undefined
   #token: string | undefined
   #claims: TokenClaims | undefined
   #key: SessionKey | undefined
@@ -83,38 +101,48 @@ export class Session<Data extends SessionData = SessionData> {
   /** Loaded, authenticated and older than `rotateEvery`: rotate when the response is ready. */
   #rotateDue = false
   readonly #changes = new Map<string, string | null>()
-  /** Told once, on the first use that makes the response depend on the session. */
-  #onUse: (() => void) | undefined
+  /** The request has been told that the response depends on the session. */
+  #used = false
 
   /**
    * @internal Created by the middleware.
-   * @param onUse called once, on the first read or change (the middleware marks the response
-   * uncacheable while it can still do so cheaply)
+   * @param request what the session asks of the request it serves
    */
-  constructor(runtime: SessionRuntime, client?: string, onUse?: () => void) {
+  constructor(runtime: SessionRuntime, request?: SessionRequest) {
     this.#rt = runtime
-    this.#client = client
-    this.#onUse = onUse
+    this.#request = request
   }
 
-  /** @internal Opens the request's token: crypto only, no store call. */
-  async [kOpen](token: string): Promise<void> {
+  /**
+   * @internal Opens the request's token: crypto only, no store call. Synchronous (no promise)
+   * for a token this process opened before, the common case.
+   */
+  [kOpen](token: string): Promise<void> | undefined {
     const rt = this.#rt
     const now = rt.now()
-    let opened = rt.tokens.get(token, now)
-    if (!opened) {
-      const claims = await rt.ring.open(token, now)
-      if (!claims) {
-        this.#invalidToken = true
-        rt.emit({ type: 'invalid-token' })
-        return
-      }
-      opened = { claims, id: await secretToId(claims.sid) }
-      rt.tokens.set(token, claims, opened.id)
+    const opened = rt.tokens.get(token, now)
+    if (!opened) return this.#openNew(token, now)
+    this.#accept(token, opened.claims, opened.id)
+    return undefined
+  }
+
+  async #openNew(token: string, now: number): Promise<void> {
+    const rt = this.#rt
+    const claims = await rt.ring.open(token, now)
+    if (!claims) {
+      this.#invalidToken = true
+      rt.emit({ type: 'invalid-token' })
+      return
     }
+    const id = await secretToId(claims.sid)
+    rt.tokens.set(token, claims, id)
+    this.#accept(token, claims, id)
+  }
+
+  #accept(token: string, claims: TokenClaims, id: string): void {
     this.#token = token
-    this.#claims = opened.claims
-    this.#key = { id: opened.id, uid: opened.claims.uid }
+    this.#claims = claims
+    this.#key = { id, uid: claims.uid }
   }
 
   /** True when this request has no stored session to continue (none, invalid, gone or destroyed). */
@@ -128,8 +156,10 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /** Reads one field. */
-  async get<K extends keyof Data & string>(name: K): Promise<Data[K] | undefined> {
-    checkName(name)
+  get<K extends keyof Data & string>(name: K): Promise<Data[K] | undefined> {
+    // not an async function: the read is the hot path, and a returned promise costs extra ticks
+    const bad = nameError(name)
+    if (bad) return Promise.reject(bad)
     return this.#read(name) as Promise<Data[K] | undefined>
   }
 
@@ -189,19 +219,18 @@ export class Session<Data extends SessionData = SessionData> {
       // after any read already under way, so the fresher copy replaces it
       const earlier = this.#loading
       this.#touch()
-      const fetched = (async () => {
-        if (earlier) await earlier
-        if (this.#gone) return null
-        return this.#fetch({ field: name, by })
-      })()
-      this.#loading = settled(fetched.then((r) => (r ? r.session : null)))
-      const result = await fetched
-      if (result) {
-        if (result.refused)
+      const request: IncrementRequest = { field: name, by }
+      const fetched = earlier
+        ? earlier.then(() => (this.#gone ? null : this.#fetch(request)))
+        : this.#fetch(request)
+      this.#loading = settled(fetched)
+      const session = await fetched
+      if (session) {
+        if (request.refused)
           throw new SessionStateError(
             `session field "${name}" is not a safe integer, or would not be`,
           )
-        return Number(result.session.fields[name])
+        return Number(session.fields[name])
       }
       // gone (or fail-open detached): counted as a change, like a set() on a new session
     }
@@ -393,8 +422,27 @@ export class Session<Data extends SessionData = SessionData> {
     return n
   }
 
-  /** @internal Writes what changed; returns what to do with the cookie. */
-  async [kFinish](): Promise<{ cookie: CookieAction; touched: boolean }> {
+  /**
+   * @internal Writes what changed; returns what to do with the cookie. Synchronous when there
+   * is nothing to write (most requests).
+   */
+  [kFinish](): Outcome | Promise<Outcome> {
+    if (
+      this.#detached ||
+      this.#destroyKey ||
+      this.#regen ||
+      this.#rotateDue ||
+      this.#changes.size > 0
+    ) {
+      return this.#finishWrites()
+    }
+    return {
+      cookie: this.#cookieAfter(),
+      touched: this.#loading !== undefined || this.#clearCookie,
+    }
+  }
+
+  async #finishWrites(): Promise<Outcome> {
     const touched =
       this.#loading !== undefined || this.#changes.size > 0 || !!this.#regen || this.#clearCookie
     if (this.#detached) {
@@ -405,8 +453,6 @@ export class Session<Data extends SessionData = SessionData> {
       }
       return { cookie: { kind: 'none' }, touched }
     }
-    let cookie: CookieAction =
-      this.#invalidToken || this.#clearCookie ? { kind: 'clear' } : { kind: 'none' }
     const destroyKey = this.#destroyKey
     if (destroyKey) {
       await this.#rt.call('destroy', () => this.#rt.store.destroy(destroyKey))
@@ -427,19 +473,24 @@ export class Session<Data extends SessionData = SessionData> {
         return { cookie: await this.#createSession(null, undefined), touched: true }
       }
     }
+    return { cookie: this.#cookieAfter(), touched }
+  }
+
+  /** The cookie when nothing was (or remains to be) written: re-sent when extended. */
+  #cookieAfter(): CookieAction {
     // A request holding a rotated-away token must not overwrite the newer cookie.
-    if (this.#aliased) return { cookie: { kind: 'none' }, touched }
+    if (this.#aliased) return { kind: 'none' }
     if (this.#extendedTo !== undefined && this.#token && this.#claims) {
       const now = this.#rt.now()
-      cookie = {
+      return {
         kind: 'set',
         token: this.#token,
         maxAge: maxAgeSeconds(now, this.#extendedTo, this.#claims.exp * 1000),
       }
-    } else if (this.#gone && this.#token) {
-      cookie = { kind: 'clear' }
     }
-    return { cookie, touched }
+    if ((this.#gone && this.#token) || this.#invalidToken || this.#clearCookie)
+      return { kind: 'clear' }
+    return { kind: 'none' }
   }
 
   async #commitPatch(key: SessionKey): Promise<CookieAction | null> {
@@ -528,7 +579,7 @@ export class Session<Data extends SessionData = SessionData> {
       authTime: auth || regen?.stepUp ? now : keep?.authTime,
       amr: withMethod(auth?.amr ?? keep?.amr, regen?.stepUp),
       rotatedAt: regen ? now : undefined,
-      client: this.#client ?? keep?.client,
+      client: this.#request?.userAgent() ?? keep?.client,
     }
     const sid = newSecret()
     const dk = rt.encryptAtRest ? newSecret() : undefined
@@ -648,11 +699,13 @@ export class Session<Data extends SessionData = SessionData> {
     this.#clearCookie = true
   }
 
-  async #read(field: string): Promise<unknown> {
+  #read(field: string): Promise<unknown> {
     const change = this.#changes.get(field)
-    if (change !== undefined) return change === null ? undefined : decode(change)
-    const text = (await this.#load())?.fields[field]
-    return text === undefined ? undefined : decode(text)
+    if (change !== undefined) return Promise.resolve(change === null ? undefined : decode(change))
+    return this.#load().then((base) => {
+      const text = base?.fields[field]
+      return text === undefined ? undefined : decode(text)
+    })
   }
 
   #write(field: string, value: unknown): void {
@@ -681,30 +734,30 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   #touch(): void {
-    const onUse = this.#onUse
-    if (!onUse) return
-    this.#onUse = undefined
-    onUse()
+    if (this.#used) return
+    this.#used = true
+    this.#request?.used()
   }
 
   #load(): Promise<StoredSession | null> {
     if (!this.#loading) {
       this.#touch()
-      this.#loading = settled(this.#fetch().then((r) => (r ? r.session : null)))
+      this.#loading = settled(this.#fetch())
     }
     return this.#loading
   }
 
-  /** Loads (and with `increment`, adds to a field in the same store call); null when gone. */
-  async #fetch(
-    increment?: LoadOptions['increment'],
-  ): Promise<{ session: StoredSession; refused: boolean } | null> {
+  /**
+   * Loads (and with `increment`, adds to a field in the same store call, recording in it
+   * whether the store refused); null when gone.
+   */
+  async #fetch(increment?: IncrementRequest): Promise<StoredSession | null> {
     const key = this.#key
     if (!key || !this.#claims) return null
     const rt = this.#rt
     const now = rt.now()
     const options: LoadOptions = extension(now, this.#claims.exp * 1000, rt.policy)
-    if (increment) options.increment = increment
+    if (increment) options.increment = { field: increment.field, by: increment.by }
     try {
       let res = await rt.call('load', () => rt.store.load(key, options))
       if (isMoved(res)) {
@@ -724,8 +777,8 @@ export class Session<Data extends SessionData = SessionData> {
         !this.#aliased &&
         meta.uid !== undefined &&
         now - (meta.rotatedAt ?? meta.createdAt) >= rt.rotateEveryMs
-      const session = await this.#open(res.session, this.#claims.dk)
-      return { session, refused: res.incrementRefused === true }
+      if (increment) increment.refused = res.incrementRefused === true
+      return rt.encryptAtRest ? await this.#open(res.session, this.#claims.dk) : res.session
     } catch (err) {
       if (err instanceof PoisonedSessionError) {
         this.#gone = true
@@ -740,6 +793,13 @@ export class Session<Data extends SessionData = SessionData> {
   }
 }
 
+/** An atomic increment asked of the store; `refused` is filled in by the load. */
+interface IncrementRequest {
+  field: string
+  by: number
+  refused?: boolean
+}
+
 /** The same promise, marked handled: a failed load that nobody awaits must not crash Node. */
 function settled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {})
@@ -747,17 +807,24 @@ function settled<T>(promise: Promise<T>): Promise<T> {
 }
 
 function checkName(name: string): void {
+  const bad = nameError(name)
+  if (bad) throw bad
+}
+
+/** The error for a field name the API refuses, or undefined for a good one. */
+function nameError(name: string): SessionLimitError | undefined {
   if (
     typeof name !== 'string' ||
     name.length === 0 ||
     name.length > FIELD_NAME_MAX ||
     name.startsWith(RESERVED_PREFIX)
   ) {
-    throw new SessionLimitError(
+    return new SessionLimitError(
       `session field names must be 1 to ${FIELD_NAME_MAX} characters and not start with "${RESERVED_PREFIX}"`,
       400,
     )
   }
+  return undefined
 }
 
 /**

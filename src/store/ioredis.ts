@@ -77,12 +77,20 @@ export function ioredisStore(options: IoredisStoreOptions): IoredisStore {
   const client = given ?? connectRedis({ ...connect, commandTimeoutMs })
   const cluster = client.isCluster
 
-  const exec: ScriptExec = async (call: ScriptCall) => {
+  const exec: ScriptExec = (call: ScriptCall) => {
     const [command, first] = call.bySha
       ? (['evalsha', call.sha] as const)
       : (['eval', call.script.source] as const)
     const args = [first, call.keys.length, ...call.keys, ...call.args]
     if (!(call.durable && durability)) return client.call(command, ...args)
+    return withWait(command, args, durability)
+  }
+
+  async function withWait(
+    command: string,
+    args: (string | number)[],
+    durability: NonNullable<IoredisStoreOptions['durability']>,
+  ): Promise<unknown> {
     // EVAL(SHA) and WAIT in one pipeline: one round trip, and on Cluster WAIT goes to the
     // node that owns the script's slot (ioredis sends a keyless command with its pipeline).
     // WAIT blocks up to timeoutMs by design: arm its own timer before the client's command
