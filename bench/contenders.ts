@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
 import { Redis } from 'ioredis'
 import type { Server } from 'node:http'
@@ -54,6 +54,12 @@ function thisProject(store: Store): Handler {
     c.get('session').authenticate(`user${tick++ % 1000}`, { roles: ['user'] })
     return c.json({ ok: true })
   })
+  app.post('/logout', (c) => {
+    c.get('session').destroy()
+    return c.json({ ok: true })
+  })
+  // the signed-in user as the store has it (null once logged out)
+  app.get('/me', async (c) => c.json({ user: (await c.get('session').info())?.userId ?? null }))
   return app
 }
 
@@ -61,8 +67,7 @@ function thisProject(store: Store): Handler {
 function floor(redisUrl: string): Handler {
   const redis = new Redis(redisUrl)
   const app = new Hono()
-  const key = (c: Parameters<Parameters<typeof app.get>[1]>[0]) =>
-    `floor:${getCookie(c, 'sid') ?? 'none'}`
+  const key = (c: Context) => `floor:${getCookie(c, 'sid') ?? 'none'}`
   app.get('/setup', async (c) => {
     const sid = crypto.randomUUID()
     await redis.set(`floor:${sid}`, JSON.stringify({ count: 0 }), 'PX', 600_000)
@@ -125,6 +130,13 @@ async function expressSession(redisUrl: string): Promise<Handler> {
       res.json({ ok: true })
     })
   })
+  app.post('/logout', (req, res) => {
+    req.session.destroy((err) => {
+      if (err) return void res.status(500).end()
+      res.json({ ok: true })
+    })
+  })
+  app.get('/me', (req, res) => res.json({ user: (req.session as unknown as S).user ?? null }))
   return { listen: app.listen.bind(app) as unknown as Server['listen'] }
 }
 

@@ -20,21 +20,38 @@ const outAt = process.argv.indexOf('--out')
 /** Where results.md and results.json go: `--out DIR`, default bench/. */
 const outDir =
   outAt > 0 ? resolve(process.argv[outAt + 1] ?? '.') : fileURLToPath(new URL('.', import.meta.url))
-const ROUNDS = quick ? 1 : 3
-const SECONDS = quick ? 1 : 5
+// Short rounds, many of them: the machine's speed drifts over tens of seconds, and ratios are
+// taken within a round, where the contenders ran next to each other.
+const ROUNDS = quick ? 1 : 5
+const SECONDS = quick ? 1 : 3
 const CONNECTIONS = 10
-const PROBE_REQUESTS = 50
+const PROBE_ITERATIONS = 50
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 
 type Id = keyof typeof contenders
 type Variant = 'read' | 'write' | 'write-get-set' | 'write-blind' | 'many-fields' | 'login'
-const ROUTES: Record<Variant, { method: 'GET' | 'POST'; path: string; cookie: boolean }> = {
-  read: { method: 'GET', path: '/read', cookie: true },
-  write: { method: 'POST', path: '/write', cookie: true },
-  'write-get-set': { method: 'POST', path: '/write-get-set', cookie: true },
-  'write-blind': { method: 'POST', path: '/write-blind', cookie: true },
-  'many-fields': { method: 'POST', path: '/many', cookie: true },
-  login: { method: 'POST', path: '/login', cookie: false },
+interface Step {
+  method: 'GET' | 'POST'
+  path: string
+}
+/**
+ * The requests of one iteration. Most variants send one request with the cookie of a session
+ * made by /setup; `login` sends a login (no cookie: create + authenticate) and then a logout
+ * with the cookie that login set.
+ */
+const ITERATION: Record<Variant, { steps: Step[]; setupCookie: boolean }> = {
+  read: { steps: [{ method: 'GET', path: '/read' }], setupCookie: true },
+  write: { steps: [{ method: 'POST', path: '/write' }], setupCookie: true },
+  'write-get-set': { steps: [{ method: 'POST', path: '/write-get-set' }], setupCookie: true },
+  'write-blind': { steps: [{ method: 'POST', path: '/write-blind' }], setupCookie: true },
+  'many-fields': { steps: [{ method: 'POST', path: '/many' }], setupCookie: true },
+  login: {
+    steps: [
+      { method: 'POST', path: '/login' },
+      { method: 'POST', path: '/logout' },
+    ],
+    setupCookie: false,
+  },
 }
 const THIS: Id[] = ['this-ioredis', 'this-upstash-gateway', 'this-memory']
 const WHO: Record<Variant, Id[]> = {
@@ -99,16 +116,42 @@ try {
   const setup = async (base: string, many = false) => {
     const res = await fetch(`${base}/setup${many ? '?fields=50' : ''}`)
     if (res.status !== 200) throw new Error(`${base}/setup answered ${res.status}`)
-    return res.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ')
+    return cookieHeader(res.headers.getSetCookie())
   }
-  const call = (base: string, v: Variant, cookie: string) =>
-    fetch(`${base}${ROUTES[v].path}`, {
-      method: ROUTES[v].method,
-      headers: ROUTES[v].cookie ? { Cookie: cookie, Origin: base } : { Origin: base },
+  const call = (base: string, step: Step, cookie: string) =>
+    fetch(`${base}${step.path}`, {
+      method: step.method,
+      headers: cookie ? { Cookie: cookie, Origin: base } : { Origin: base },
     })
+  /**
+   * One iteration of a variant, as a browser would send it: the first step carries the setup
+   * cookie (when the variant uses one), later steps the cookies the earlier ones set.
+   */
+  const iterate = async (base: string, v: Variant, setupCookie: string) => {
+    let cookie = ITERATION[v].setupCookie ? setupCookie : ''
+    const responses: { status: number; body: string }[] = []
+    for (const step of ITERATION[v].steps) {
+      const res = await call(base, step, cookie)
+      const set = cookieHeader(res.headers.getSetCookie())
+      if (set) cookie = set
+      responses.push({ status: res.status, body: await res.text() })
+    }
+    return { responses, cookie }
+  }
+  /** Login, then the user is there; logout, then the same cookie has no user any more. */
+  const checkLogin = async (id: Id, base: string) => {
+    const login = await call(base, ITERATION.login.steps[0]!, '')
+    await login.arrayBuffer()
+    const jar = cookieHeader(login.headers.getSetCookie())
+    const me = async () =>
+      ((await (await call(base, { method: 'GET', path: '/me' }, jar)).json()) as { user: unknown })
+        .user
+    if ((await me()) === null) throw new Error(`${id}: no user after login`)
+    const logout = await call(base, ITERATION.login.steps[1]!, jar)
+    await logout.arrayBuffer()
+    if (logout.status !== 200) throw new Error(`${id}: logout answered ${logout.status}`)
+    if ((await me()) !== null) throw new Error(`${id}: the session outlived its logout`)
+  }
 
   const rows: Row[] = []
   for (const variant of Object.keys(WHO) as Variant[]) {
@@ -119,22 +162,21 @@ try {
       const { base } = servers.get(id)!
       cookies.set(id, await setup(base, variant === 'many-fields'))
       // correctness first, with a browser-like cookie jar (cookie sessions travel in the cookie):
-      // the variant answers 200, and two writes count two
+      // the variant answers 200, two writes count two, and a logged-out session is gone
       let jar = await setup(base, variant === 'many-fields')
       for (let i = 0; i < 2; i++) {
-        const res = await call(base, variant, jar)
-        if (res.status !== 200)
-          throw new Error(`${id} ${variant} answered ${res.status}: ${await res.text()}`)
-        const set = res.headers
-          .getSetCookie()
-          .map((c) => c.split(';')[0])
-          .join('; ')
-        if (set && ROUTES[variant].cookie) jar = set
+        const { responses, cookie } = await iterate(base, variant, jar)
+        for (const res of responses)
+          if (res.status !== 200)
+            throw new Error(`${id} ${variant} answered ${res.status}: ${res.body}`)
+        if (ITERATION[variant].setupCookie) jar = cookie
       }
+      const read = { method: 'GET', path: '/read' } as const
       if (variant === 'write' || variant === 'write-get-set') {
-        const { count } = (await (await call(base, 'read', jar)).json()) as { count: number }
+        const { count } = (await (await call(base, read, jar)).json()) as { count: number }
         if (count !== 2) throw new Error(`${id}: two writes counted ${count}`)
       }
+      if (variant === 'login') await checkLogin(id, base)
       samples.set(id, { rps: [], p50: [], p99: [], cpu: [] })
     }
     // warm up every contender (JIT, connection pools) before anything is recorded
@@ -155,12 +197,20 @@ try {
         s.cpu.push(used / Math.max(1, result.requests.total))
       }
     }
+    // ratios within each round (the contenders ran next to each other), then the median
+    const ratioTo = (id: Id, base: Id) => {
+      const b = samples.get(base)
+      if (!b) return null
+      const ratios = samples.get(id)!.rps.map((rps, round) => rps / b.rps[round]!)
+      return Math.round(median(ratios) * 100) / 100
+    }
     for (const id of ids) {
       const { base } = servers.get(id)!
       const cookie = cookies.get(id)!
       const commands = await onTheWire([redis], async () => {
-        for (let i = 0; i < PROBE_REQUESTS; i++) await call(base, variant, cookie)
+        for (let i = 0; i < PROBE_ITERATIONS; i++) await iterate(base, variant, cookie)
       })
+      const requests = PROBE_ITERATIONS * ITERATION[variant].steps.length
       const prefix = PREFIXES[id]
       const s = samples.get(id)!
       rows.push({
@@ -169,12 +219,14 @@ try {
         rps: median(s.rps),
         p50Ms: median(s.p50),
         p99Ms: median(s.p99),
-        redisCommandsPerRequest: Math.round((commands.length / PROBE_REQUESTS) * 100) / 100,
+        redisCommandsPerRequest: Math.round((commands.length / requests) * 100) / 100,
         bytesPerSession: prefix
           ? await bytesPerSession(raw, prefix, () => setup(base, variant === 'many-fields'))
           : null,
         cpuMsPerRequest: Math.round(median(s.cpu) * 1000) / 1000,
         storesInRedis: prefix !== undefined || id === 'this-upstash-gateway',
+        xFloor: ratioTo(id, 'floor'),
+        xExpressSession: ratioTo(id, 'express-session-connect-redis'),
       })
     }
   }
@@ -220,15 +272,46 @@ async function bytesPerSession(raw: Redis, prefix: string, setup: () => Promise<
   return added.length ? bytes : null
 }
 
-/** Drives one contender with autocannon for `seconds`. */
+/**
+ * Drives one contender with autocannon for `seconds`. Each connection repeats the variant's
+ * steps; a step after the first sends the cookies the previous one set (login, then logout).
+ */
 function drive(base: string, variant: Variant, cookie: string, seconds: number) {
+  const { steps, setupCookie } = ITERATION[variant]
+  const headers = setupCookie ? { cookie, origin: base } : { origin: base }
+  const common = { connections: CONNECTIONS, duration: seconds }
+  if (steps.length === 1) {
+    return autocannon({
+      url: `${base}${steps[0]!.path}`,
+      method: steps[0]!.method,
+      headers,
+      ...common,
+    })
+  }
+  type Context = { cookie?: string }
   return autocannon({
-    url: `${base}${ROUTES[variant].path}`,
-    method: ROUTES[variant].method,
-    headers: ROUTES[variant].cookie ? { cookie, origin: base } : { origin: base },
-    connections: CONNECTIONS,
-    duration: seconds,
+    url: base,
+    ...common,
+    requests: steps.map((step, i): autocannon.Request => ({
+      method: step.method,
+      path: step.path,
+      headers,
+      setupRequest: (req, context) => {
+        const { cookie } = context as Context
+        return i > 0 && cookie ? { ...req, headers: { ...req.headers, cookie } } : req
+      },
+      onResponse: (_status, _body, context, h) => {
+        const set = Object.entries(h ?? {}).find(([k]) => k.toLowerCase() === 'set-cookie')?.[1]
+        if (set)
+          (context as Context).cookie = cookieHeader(([] as unknown[]).concat(set).map(String))
+      },
+    })),
   })
+}
+
+/** A Cookie header from Set-Cookie values (name=value of each, attributes dropped). */
+function cookieHeader(setCookies: string[]): string {
+  return setCookies.map((c) => c.split(';')[0]).join('; ')
 }
 
 function median(values: number[]): number {

@@ -6,9 +6,12 @@
  *                      fields f0..f49 of 16 characters (the many-fields variant)
  *   GET  /read         read `count`
  *   POST /write        read `count`, add 1, write it back
+ *   POST /write-get-set the same with get() + set() (this project only)
  *   POST /write-blind  set `count` without reading it (this project only)
  *   POST /many         change one of the 50 fields
  *   POST /login        create an authenticated session (no cookie sent)
+ *   POST /logout       end the session (its store entry and cookie)
+ *   GET  /me           the signed-in user as the store has it, or null
  */
 import { serve } from '@hono/node-server'
 import { contenders } from './contenders.js'
