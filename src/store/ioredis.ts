@@ -78,12 +78,15 @@ export function ioredisStore(options: IoredisStoreOptions): IoredisStore {
   const cluster = client.isCluster
 
   const exec: ScriptExec = (call: ScriptCall) => {
-    const [command, first] = call.bySha
-      ? (['evalsha', call.sha] as const)
-      : (['eval', call.script.source] as const)
-    const args = [first, call.keys.length, ...call.keys, ...call.args]
-    if (!(call.durable && durability)) return client.call(command, ...args)
-    return withWait(command, args, durability)
+    const n = call.keys.length
+    if (!(call.durable && durability)) {
+      // the named commands: ioredis' generic call() costs more per command
+      return call.bySha
+        ? client.evalsha(call.sha, n, ...call.keys, ...call.args)
+        : client.eval(call.script.source, n, ...call.keys, ...call.args)
+    }
+    const [command, first] = call.bySha ? ['evalsha', call.sha] : ['eval', call.script.source]
+    return withWait(command, [first, n, ...call.keys, ...call.args], durability)
   }
 
   async function withWait(
