@@ -146,16 +146,17 @@ class HonoRequestLink implements SessionRequest {
   }
 }
 
-let lastOrigin = ''
-/** Whether the request is for a loopback host (remembers the last origin: one per dev server). */
+/** The origin (`scheme://host:port`) last found to be a loopback host: one per dev server. */
+let loopbackOrigin = ''
+/** Whether the request is for a loopback host. */
 function isLoopback(c: Context): boolean {
   const url = c.req.url
-  const end = url.indexOf('/', url.indexOf('//') + 2)
-  const origin = end < 0 ? url : url.slice(0, end)
-  if (origin === lastOrigin) return true
-  const host = new URL(url).hostname
+  const known = loopbackOrigin.length
+  if (known > 0 && url.startsWith(loopbackOrigin) && (url.length === known || url[known] === '/'))
+    return true
+  const { hostname: host, origin } = new URL(url)
   const loopback =
     host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]'
-  if (loopback) lastOrigin = origin
+  if (loopback) loopbackOrigin = origin
   return loopback
 }

@@ -24,6 +24,17 @@ describe('token cache', () => {
     expect(cache.get('c', 0)?.id).toBe('C')
   })
 
+  it('never evicts a token used at least once per half the capacity of insertions', () => {
+    const cache = new TokenCache(8)
+    cache.set('hot', claims(1e9), 'H')
+    for (let i = 0; i < 100; i++) {
+      cache.set(`cold${i}`, claims(1e9), 'C')
+      if (i % 4 === 3) expect(cache.get('hot', 0)?.id).toBe('H')
+    }
+    expect(cache.get('cold0', 0)).toBeUndefined()
+    expect(cache.get('cold99', 0)?.id).toBe('C')
+  })
+
   it('a repeat request past the absolute deadline is refused though its token was cached', async () => {
     const clock = fakeClock()
     const app = sessionApp({ now: clock.now, idleTimeout: 60, absoluteTimeout: 60, extendAfter: 0 })
