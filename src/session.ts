@@ -134,7 +134,7 @@ export class Session<Data extends SessionData = SessionData> {
       rt.emit({ type: 'invalid-token' })
       return
     }
-    const id = secretToId(claims.sid)
+    const id = await secretToId(claims.sid)
     rt.tokens.set(token, claims, id)
     this.#accept(token, claims, id)
   }
@@ -583,7 +583,7 @@ export class Session<Data extends SessionData = SessionData> {
     }
     const sid = newSecret()
     const dk = rt.encryptAtRest ? newSecret() : undefined
-    const key: SessionKey = { id: secretToId(sid), uid: meta.uid }
+    const key: SessionKey = { id: await secretToId(sid), uid: meta.uid }
     const sealed = await this.#seal(fields, dk)
     const result = await rt.call('create', () =>
       rt.store.create(
@@ -622,7 +622,7 @@ export class Session<Data extends SessionData = SessionData> {
     const claims = this.#claims!
     const abs = claims.exp * 1000
     const sid = newSecret()
-    const to: SessionKey = { id: secretToId(sid), uid: from.uid }
+    const to: SessionKey = { id: await secretToId(sid), uid: from.uid }
     const patch = await this.#patch(claims.dk)
     const options = { ...extension(now, abs, rt.policy), graceMs: rt.rotationGraceMs }
     const res = await rt.call('rotate', () => rt.store.rotate(from, to, patch, options))

@@ -1,4 +1,3 @@
-import { sha256 } from '@noble/hashes/sha2.js'
 import { CompactEncrypt, base64url, compactDecrypt } from 'jose'
 
 /**
@@ -224,13 +223,10 @@ export function newSecret(): string {
   return base64url.encode(crypto.getRandomValues(new Uint8Array(32)))
 }
 
-/**
- * The store id of a secret: base64url(SHA-256(secret)). The secret itself is never stored.
- * Synchronous (@noble/hashes): for 43 bytes a WebCrypto digest costs more in its thread-pool
- * round trip than the hashing, and this runs on every login and every first sight of a token.
- */
-export function secretToId(sid: string): string {
-  return base64url.encode(sha256(new TextEncoder().encode(sid)))
+/** The store id of a secret: base64url(SHA-256(secret)). The secret itself is never stored. */
+export async function secretToId(sid: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(sid))
+  return base64url.encode(new Uint8Array(digest))
 }
 
 /** A new key for the ring: 32 random bytes, base64url (what `SESSION_KEYS` entries carry). */

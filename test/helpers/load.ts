@@ -143,7 +143,7 @@ export async function sessionKeyOf(
 ): Promise<{ key: string; slot: number; uid?: string }> {
   const claims = await new KeyRing(keys).open(token, Date.now())
   if (!claims) throw new Error('token does not open with the test key ring')
-  const id = secretToId(claims.sid)
+  const id = await secretToId(claims.sid)
   const key =
     claims.uid === undefined ? prefix + id : `${prefix}{${encodeURIComponent(claims.uid)}}:${id}`
   return { key, slot: keySlot(key), ...(claims.uid !== undefined ? { uid: claims.uid } : {}) }
