@@ -703,7 +703,8 @@ export class Session<Data extends SessionData = SessionData> {
     const change = this.#changes.get(field)
     if (change !== undefined) return Promise.resolve(change === null ? undefined : decode(change))
     return this.#load().then((base) => {
-      const text = base?.fields[field]
+      // own fields only: a name like "toString" must not find Object.prototype's
+      const text = base && Object.hasOwn(base.fields, field) ? base.fields[field] : undefined
       return text === undefined ? undefined : decode(text)
     })
   }
@@ -817,10 +818,12 @@ function nameError(name: string): SessionLimitError | undefined {
     typeof name !== 'string' ||
     name.length === 0 ||
     name.length > FIELD_NAME_MAX ||
-    name.startsWith(RESERVED_PREFIX)
+    name.startsWith(RESERVED_PREFIX) ||
+    // assigning it to a plain object sets the prototype instead: the value would be lost
+    name === '__proto__'
   ) {
     return new SessionLimitError(
-      `session field names must be 1 to ${FIELD_NAME_MAX} characters and not start with "${RESERVED_PREFIX}"`,
+      `session field names must be 1 to ${FIELD_NAME_MAX} characters, not start with "${RESERVED_PREFIX}" and not be "__proto__"`,
       400,
     )
   }

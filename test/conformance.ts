@@ -243,6 +243,19 @@ export function testStore(
       expect(later?.session.fields.n).toBe('143')
     })
 
+    it("treats field names of Object.prototype's members as plain names", async () => {
+      const now = Date.now()
+      const key = { id: newId() }
+      await create(key, now, { toString: '"t"' })
+      const got = await loadLive(key, {
+        ...noExtend(now),
+        increment: { field: 'constructor', by: 3 },
+      })
+      expect(got?.incrementRefused).toBeFalsy()
+      expect(got?.session.fields).toEqual({ toString: '"t"', constructor: '3' })
+      expect(Object.hasOwn(got!.session.fields, 'hasOwnProperty')).toBe(false)
+    })
+
     it('load with increment refuses a field that is not a safe integer and changes nothing', async () => {
       const now = Date.now()
       const key = { id: newId() }

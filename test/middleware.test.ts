@@ -328,6 +328,19 @@ describe('limits and bad input', () => {
     expect(store.total()).toBe(0)
   })
 
+  it('refuses "__proto__" as a field name and finds no inherited member as a field', async () => {
+    const app = sessionApp()
+    const jar = new CookieJar()
+    expect((await send(app, jar, 'POST', '/set/__proto__', 1)).status).toBe(400)
+    expect((await send(app, jar, 'POST', '/set/a', 1)).status).toBe(200)
+    for (const name of ['toString', 'constructor', 'hasOwnProperty']) {
+      expect(await (await send(app, jar, 'GET', `/get/${name}`)).json()).toEqual({ value: null })
+      expect(await (await send(app, jar, 'GET', `/has/${name}`)).json()).toEqual({ has: false })
+    }
+    expect(await (await send(app, jar, 'POST', '/increment/valueOf')).json()).toEqual({ value: 1 })
+    expect(await (await send(app, jar, 'GET', '/all')).json()).toEqual({ a: 1, valueOf: 1 })
+  })
+
   it('rejects a session over maxSessionBytes at commit with 413 and writes nothing', async () => {
     const store = countingStore()
     const app = sessionApp({ store, limits: { maxFieldBytes: 100, maxSessionBytes: 150 } })

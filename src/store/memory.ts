@@ -302,7 +302,7 @@ function extend(session: StoredSession, { now, extendIfBefore, extendTo }: Exten
 
 /** The Redis scripts' integer rule: the field and the sum must both be safe integers. */
 function addTo(fields: Record<string, string>, { field, by }: { field: string; by: number }) {
-  const text = fields[field] ?? '0'
+  const text = Object.hasOwn(fields, field) ? fields[field]! : '0'
   if (text.length > 17 || !/^-?\d+$/.test(text)) return false
   const sum = Number(text) + by
   if (!Number.isSafeInteger(Number(text)) || !Number.isSafeInteger(sum)) return false
