@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Cluster, Redis } from 'ioredis'
+import { BatchingRedis } from '../src/store/write-batching.js'
 import {
   connectRedis,
   describeRedisTarget,
@@ -158,7 +159,7 @@ describe('connectRedis', () => {
     )
   })
 
-  it('auto-pipelines on a single server and Sentinel, not on Cluster, unless told', () => {
+  it('batches writes on a single server and Sentinel, not on Cluster, unless told', () => {
     const quiet = { logger: () => {} }
     const made = [
       connectRedis({ url: 'redis://127.0.0.1:1', ...quiet }),
@@ -167,10 +168,12 @@ describe('connectRedis', () => {
       connectRedis({ cluster: [{ host: '127.0.0.1', port: 1 }], ...quiet }),
       connectRedis({ cluster: [{ host: '127.0.0.1', port: 1 }], autoPipelining: true, ...quiet }),
     ].map((c) => track(c))
+    expect(made.map((c) => c instanceof BatchingRedis)).toEqual([true, false, true, false, false])
+    // ioredis' own auto-pipelining only where asked for, on Cluster
     expect(made.map((c) => c.options.enableAutoPipelining)).toEqual([
-      true,
       false,
-      true,
+      false,
+      false,
       false,
       true,
     ])

@@ -14,6 +14,7 @@
  */
 import { Cluster, Redis } from 'ioredis'
 import type { ClusterOptions, Command, RedisOptions } from 'ioredis'
+import { BatchingRedis } from './write-batching.js'
 
 /** Where and how to connect. Set exactly one of `url`, `sentinels` or `cluster`. */
 export interface RedisConnectOptions {
@@ -38,11 +39,11 @@ export interface RedisConnectOptions {
   /** Connect timeout, milliseconds. Default 1000. */
   connectTimeoutMs?: number
   /**
-   * Send the commands of requests that arrive together in one socket write (ioredis
-   * `enableAutoPipelining`): each request is still one command, but the server and the client
-   * make far fewer system calls under load. Default true on a single server and Sentinel;
-   * false on Cluster, where ioredis' auto-pipeline waits for the slot map outside the command
-   * timeout.
+   * Send the commands of requests that arrive together in one socket write: each request is
+   * still one command, but the server and the client make fewer system calls under load.
+   * Default true on a single server and Sentinel, where the client corks its socket for one
+   * turn of the event loop ({@link BatchingRedis}); false on Cluster, where true turns on
+   * ioredis' `enableAutoPipelining` (which waits for the slot map outside the command timeout).
    */
   autoPipelining?: boolean
   /** Receives one line per connection state change. Default `console.warn`. */
@@ -149,15 +150,17 @@ export function connectRedis(options: RedisConnectOptions): Redis | Cluster {
   const kind = topology(options)
   const base = connectionOptions(options)
   const log = logOnce(describeRedisTarget(options), options.logger ?? ((m) => console.warn(m)))
-  const enableAutoPipelining = options.autoPipelining ?? kind !== 'cluster'
-  if (kind === 'cluster') return watch(createCluster(options, base, enableAutoPipelining), log)
-
+  if (kind === 'cluster') {
+    return watch(createCluster(options, base, options.autoPipelining === true), log)
+  }
+  // ioredis' auto-pipelining stays off: the batching client does the same for less
+  const Client = options.autoPipelining === false ? Redis : BatchingRedis
   let client: Redis
   if (kind === 'url') {
     const fromUrl = urlOptions(options.url!)
-    client = new Redis({ ...fromUrl, ...base, enableOfflineQueue: true, enableAutoPipelining })
+    client = new Client({ ...fromUrl, ...base, enableOfflineQueue: true })
   } else {
-    client = new Redis({
+    client = new Client({
       ...base,
       sentinels: options.sentinels!,
       name: options.name ?? DEFAULT_SENTINEL_NAME,
@@ -172,7 +175,6 @@ export function connectRedis(options: RedisConnectOptions): Redis | Cluster {
       // failover Sentinel kills the clients of the demoted master (CLIENT KILL TYPE normal), a
       // dead master closes the socket, and a READONLY reply reconnects (see above).
       enableOfflineQueue: true,
-      enableAutoPipelining,
     })
   }
   return watch(client, log)
@@ -290,7 +292,7 @@ function parseFlag(value: string, variable: string): boolean {
  * (comma-separated host:port) with REDIS_SENTINEL_NAME and REDIS_SENTINEL_PASSWORD, or
  * REDIS_CLUSTER_NODES (comma-separated host:port); plus REDIS_USERNAME, REDIS_PASSWORD,
  * REDIS_TLS=1, REDIS_TIMEOUT_MS (command timeout) and REDIS_AUTO_PIPELINING=0 (turns
- * auto-pipelining off). Empty values count as unset.
+ * write batching off). Empty values count as unset.
  *
  * @returns null when none of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES is set.
  * @throws Error naming the variable when a value is malformed, or when several topologies are set.

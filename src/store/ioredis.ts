@@ -15,9 +15,14 @@ import {
 } from './redis-common.js'
 import type { Store, StoreHealth } from './types.js'
 
+export { BatchingRedis } from './write-batching.js'
+
 /** Options of {@link ioredisStore}: a client, or where to connect (see `connectRedis`). */
 export interface IoredisStoreOptions extends RedisConnectOptions {
-  /** A client to use as is (never closed by the store). When absent, the store connects. */
+  /**
+   * A client to use as is (never closed by the store). When absent, the store connects. For
+   * batched writes on a client of your own, make it a {@link BatchingRedis}.
+   */
   client?: Redis | Cluster
   /** Key prefix, without `{` or `}`. Default `sess:`. */
   prefix?: string

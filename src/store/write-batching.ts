@@ -1,0 +1,42 @@
+/**
+ * An ioredis client whose commands, sent during one turn of the event loop, leave in one
+ * socket write.
+ */
+import { Redis } from 'ioredis'
+
+/**
+ * A single-connection ioredis client (standalone or Sentinel) that batches its writes: the
+ * first command of a turn corks the socket and an immediate, run once the turn's I/O callbacks
+ * are done, uncorks it, so the commands of requests that arrived together go out in one
+ * `writev`. That is the system-call saving of ioredis' `enableAutoPipelining` without its
+ * costs (a pipeline object and promises per batch, and no batch sent while the previous one
+ * waits for its replies): in the benchmark, 1.06x to 1.21x the requests per second of
+ * auto-pipelining at 10 and at 50 connections.
+ *
+ * @example
+ * ```ts
+ * import { BatchingRedis, ioredisStore } from 'hono-redis-session/ioredis'
+ * const store = ioredisStore({ client: new BatchingRedis({ host: '10.0.0.5', port: 6379 }) })
+ * ```
+ */
+export class BatchingRedis extends Redis {
+  #corked: Redis['stream'] | undefined
+  readonly #uncork = () => {
+    const stream = this.#corked
+    this.#corked = undefined
+    stream?.uncork()
+  }
+
+  override sendCommand(...args: Parameters<Redis['sendCommand']>): unknown {
+    if (this.#corked === undefined && this.status === 'ready') {
+      const stream = this.stream
+      // a command for a socket that is not writable goes to ioredis' offline queue instead
+      if (stream?.writable) {
+        stream.cork()
+        this.#corked = stream
+        setImmediate(this.#uncork)
+      }
+    }
+    return super.sendCommand(...args)
+  }
+}
