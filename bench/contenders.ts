@@ -18,6 +18,8 @@ type Handler =
   { fetch: (req: Request) => Response | Promise<Response> } | { listen: Server['listen'] }
 
 const KEY = { kid: 'bench', secret: 'QmVuY2htYXJrS2V5QmVuY2htYXJrS2V5QmVuY2htYXI' }
+/** Store bounds, milliseconds: the defaults, unless BENCH_TIMEOUT_MS raises them (valgrind). */
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS) || undefined
 const FIELDS = Array.from({ length: 50 }, (_, i) => `f${i}`)
 let tick = 0
 
@@ -25,7 +27,15 @@ let tick = 0
 function thisProject(store: Store): Handler {
   const app = new Hono<SessionEnv>()
   // plain HTTP on loopback: the explicit localhost mode; rotation off so every request is alike
-  app.use(session({ keys: [KEY], store, insecureLocalhost: true, rotateEvery: 0 }))
+  app.use(
+    session({
+      keys: [KEY],
+      store,
+      insecureLocalhost: true,
+      rotateEvery: 0,
+      ...(TIMEOUT_MS && { storeTimeoutMs: TIMEOUT_MS }),
+    }),
+  )
   app.get('/setup', (c) => {
     const s = c.get('session')
     s.set('count', 0)
@@ -192,9 +202,24 @@ async function honoSession(): Promise<Handler> {
 
 export const contenders = {
   'this-ioredis': (c: ContenderConfig) =>
-    thisProject(ioredisStore({ url: c.redisUrl, prefix: 'b1:' })),
+    thisProject(
+      ioredisStore({
+        url: c.redisUrl,
+        prefix: 'b1:',
+        ...(TIMEOUT_MS && { commandTimeoutMs: TIMEOUT_MS, connectTimeoutMs: TIMEOUT_MS }),
+        // BENCH_AUTO_PIPELINING=0: the store without write batching, one write per command
+        ...(process.env.BENCH_AUTO_PIPELINING === '0' && { autoPipelining: false }),
+      }),
+    ),
   'this-upstash-gateway': (c: ContenderConfig) =>
-    thisProject(upstashStore({ url: c.gatewayUrl!, token: c.gatewayToken!, prefix: 'b2:' })),
+    thisProject(
+      upstashStore({
+        url: c.gatewayUrl!,
+        token: c.gatewayToken!,
+        prefix: 'b2:',
+        ...(TIMEOUT_MS && { timeoutMs: TIMEOUT_MS }),
+      }),
+    ),
   'this-memory': () => thisProject(memoryStore({ maxSessions: 1_000_000 })),
   'express-session-connect-redis': (c: ContenderConfig) => expressSession(c.redisUrl),
   'hono-sessions': () => honoSessions(),

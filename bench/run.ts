@@ -4,7 +4,7 @@
  * Writes bench/results.md and bench/results.json (generated, git-ignored), or into `--out DIR`.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -22,8 +22,8 @@ const outDir =
   outAt > 0 ? resolve(process.argv[outAt + 1] ?? '.') : fileURLToPath(new URL('.', import.meta.url))
 // Short rounds, many of them: the machine's speed drifts over tens of seconds, and ratios are
 // taken within a round, where the contenders ran next to each other.
-const ROUNDS = quick ? 1 : 5
-const SECONDS = quick ? 1 : 3
+const ROUNDS = quick ? 1 : 7
+const SECONDS = quick ? 1 : 2
 const CONNECTIONS = 10
 const PROBE_ITERATIONS = 50
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
@@ -238,6 +238,7 @@ try {
     connections: CONNECTIONS,
   })
   console.log(markdown)
+  mkdirSync(outDir, { recursive: true })
   writeFileSync(join(outDir, 'results.md'), markdown)
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(json, null, 2) + '\n')
 } finally {
