@@ -21,15 +21,10 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { freePort, startRedis, stopAll } from '../test/helpers/redis.js'
 import { contenders } from './contenders.js'
+import { ROUTES as ALL_ROUTES, setupCookie } from './routes.js'
 
-const ROUTES = {
-  read: ['GET', '/read'],
-  write: ['POST', '/write'],
-  'write-get-set': ['POST', '/write-get-set'],
-  'write-blind': ['POST', '/write-blind'],
-  'many-fields': ['POST', '/many'],
-} as const
-type Variant = keyof typeof ROUTES
+// a login per request would rotate the setup cookie's session each time: not a steady state
+const { login: _login, ...ROUTES } = ALL_ROUTES
 const WARM_UP = 6000
 
 const [id = 'this-ioredis', variant = 'read', requestsText = '4000', connectionsText = '1'] =
@@ -44,7 +39,7 @@ if (!ids.includes(id) || !(variant in ROUTES) || !(requests > 0) || !(connection
   )
   process.exit(2)
 }
-const [method, path] = ROUTES[variant as Variant]
+const [method, path] = ROUTES[variant as keyof typeof ROUTES]
 const control = (...args: string[]) => promisify(execFile)('callgrind_control', args)
 
 const redis = await startRedis()
@@ -73,11 +68,7 @@ try {
     createInterface({ input: server.stdout! }).once('line', resolve)
   })
   const base = `http://127.0.0.1:${port}`
-  const setup = await fetch(`${base}/setup${variant === 'many-fields' ? '?fields=50' : ''}`)
-  const cookie = setup.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ')
+  const cookie = await setupCookie(base, variant as keyof typeof ROUTES)
   const send = async (n: number) => {
     let sent = 0
     await Promise.all(

@@ -13,16 +13,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { freePort, startRedis, stopAll } from '../test/helpers/redis.js'
 import { contenders } from './contenders.js'
-
-const ROUTES = {
-  read: ['GET', '/read'],
-  write: ['POST', '/write'],
-  'write-get-set': ['POST', '/write-get-set'],
-  'write-blind': ['POST', '/write-blind'],
-  'many-fields': ['POST', '/many'],
-  login: ['POST', '/login'],
-} as const
-type Variant = keyof typeof ROUTES
+import { ROUTES, setupCookie, type RouteVariant } from './routes.js'
 
 const [id = 'this-ioredis', variant = 'read', secondsText = '8'] = process.argv.slice(2)
 if (!(id in contenders) || !(variant in ROUTES) || !(Number(secondsText) > 0)) {
@@ -33,7 +24,7 @@ if (!(id in contenders) || !(variant in ROUTES) || !(Number(secondsText) > 0)) {
 }
 const dir = fileURLToPath(new URL('./profiles/', import.meta.url))
 mkdirSync(dir, { recursive: true })
-const [method, path] = ROUTES[variant as Variant]
+const [method, path] = ROUTES[variant as RouteVariant]
 
 const redis = await startRedis()
 try {
@@ -49,11 +40,7 @@ try {
   )
   await new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
   const base = `http://127.0.0.1:${port}`
-  const setup = await fetch(`${base}/setup${variant === 'many-fields' ? '?fields=50' : ''}`)
-  const cookie = setup.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ')
+  const cookie = await setupCookie(base, variant as RouteVariant)
   const options = {
     url: base + path,
     method,

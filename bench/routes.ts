@@ -1,0 +1,20 @@
+/** The request each variant sends, for the tools that drive one route (profile, instructions). */
+export const ROUTES = {
+  read: ['GET', '/read'],
+  write: ['POST', '/write'],
+  'write-get-set': ['POST', '/write-get-set'],
+  'write-blind': ['POST', '/write-blind'],
+  'many-fields': ['POST', '/many'],
+  login: ['POST', '/login'],
+} as const
+export type RouteVariant = keyof typeof ROUTES
+
+/** Starts a session the way the variant needs it (50 fields for many-fields): its Cookie header. */
+export async function setupCookie(base: string, variant: RouteVariant): Promise<string> {
+  const res = await fetch(`${base}/setup${variant === 'many-fields' ? '?fields=50' : ''}`)
+  if (res.status !== 200) throw new Error(`${base}/setup answered ${res.status}`)
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ')
+}
