@@ -54,8 +54,9 @@ function settle(promise: Promise<unknown>): Promise<Outcome> {
 
 /**
  * What `callBuffer()` does, without it: with `enableAutoPipelining` (a client the caller made,
- * or `connectRedis` on Cluster with `autoPipelining: true`), ioredis 6.0.0's `callBuffer` drops the command name and sends its first
- * argument as the command. Sending the Command ourselves works either way.
+ * or `connectRedis` on Cluster with `autoPipelining: true`), ioredis 6.0.0's `callBuffer` drops
+ * the command name and sends its first argument as the command. Sending the Command ourselves
+ * works either way.
  */
 function sendBuffer(redis: Redis | Cluster, command: GatewayCommand): Promise<unknown> {
   return redis.sendCommand(

@@ -28,7 +28,8 @@ export class BatchingRedis extends Redis {
   }
 
   override sendCommand(...args: Parameters<Redis['sendCommand']>): unknown {
-    if (this.#corked === undefined && this.status === 'ready') {
+    // status first: ioredis' constructor may send before this class's fields exist
+    if (this.status === 'ready' && this.#corked === undefined) {
       const stream = this.stream
       // a command for a socket that is not writable goes to ioredis' offline queue instead
       if (stream?.writable) {
