@@ -210,6 +210,18 @@ describe('failover under load', () => {
       const FULL_COVERAGE = process.env.HA_FULL_COVERAGE === '1' ? 'yes' : 'no'
       for (const n of cluster.nodes)
         await n.cli('CONFIG', 'SET', 'cluster-require-full-coverage', FULL_COVERAGE)
+      // the client's first slot map can take longer than one command timeout on a loaded
+      // machine: the test starts from a client that is connected, as a running app's is
+      await expect
+        .poll(
+          () =>
+            store.ping().then(
+              () => true,
+              () => false,
+            ),
+          { timeout: 15_000, interval: 200 },
+        )
+        .toBe(true)
       const owner = await slotOwners(cluster.masters)
       // anonymous sessions spread over slots: pick 4 per master for the workers
       const perMaster = new Map<number, HttpClient[]>()
