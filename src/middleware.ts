@@ -100,7 +100,8 @@ export const session = <Data extends SessionData = SessionData>(
     }
     // The handler may have replaced the response (a raw Response drops prepared headers).
     if (outcome.touched || action.kind !== 'none') {
-      if (!request.noStore || c.res.headers.get('Cache-Control') !== 'no-store') {
+      // a touched session put the header on before the response was built (used())
+      if (!outcome.touched || c.res.headers.get('Cache-Control') !== 'no-store') {
         responseHeader(c, 'Cache-Control', 'no-store')
       }
     }
@@ -124,8 +125,6 @@ function responseHeader(c: Context, name: string, value: string, append = false)
 
 /** What a session asks of the Hono request it serves. */
 class HonoRequestLink implements SessionRequest {
-  /** Cache-Control: no-store is on the response being prepared. */
-  noStore = false
   readonly #c: Context
 
   constructor(c: Context) {
@@ -141,7 +140,6 @@ class HonoRequestLink implements SessionRequest {
   // a header added to a finished response makes Hono rebuild it (about a seventh of a
   // request's CPU on Node). The session reports its first use only.
   used(): void {
-    this.noStore = true
     responseHeader(this.#c, 'Cache-Control', 'no-store')
   }
 }

@@ -32,7 +32,10 @@ export interface SessionRequest {
 /** @internal What the middleware does once the handler is done. */
 export interface Outcome {
   cookie: CookieAction
-  /** The response depends on the session (it must not be cached). */
+  /**
+   * The response depends on the session (it must not be cached): the session was read or
+   * changed, and {@link SessionRequest.used} was called.
+   */
   touched: boolean
 }
 
@@ -101,7 +104,10 @@ export class Session<Data extends SessionData = SessionData> {
   /** Loaded, authenticated and older than `rotateEvery`: rotate when the response is ready. */
   #rotateDue = false
   readonly #changes = new Map<string, string | null>()
-  /** The request has been told that the response depends on the session. */
+  /**
+   * Read or changed in this request: the response depends on the session (and the request has
+   * been told so).
+   */
   #used = false
 
   /**
@@ -436,15 +442,11 @@ export class Session<Data extends SessionData = SessionData> {
     ) {
       return this.#finishWrites()
     }
-    return {
-      cookie: this.#cookieAfter(),
-      touched: this.#loading !== undefined || this.#clearCookie,
-    }
+    return { cookie: this.#cookieAfter(), touched: this.#used }
   }
 
   async #finishWrites(): Promise<Outcome> {
-    const touched =
-      this.#loading !== undefined || this.#changes.size > 0 || !!this.#regen || this.#clearCookie
+    const touched = this.#used
     if (this.#detached) {
       // fail-open served this request as anonymous because the store failed: a write (or a
       // logout) cannot be honoured, and answering 200 would claim it was.
