@@ -1,4 +1,6 @@
-/** The request each variant sends, for the tools that drive one route (profile, instructions). */
+/** Routes, session set-up and cookies, shared by the bench tools. */
+
+/** The request each variant sends (the profile and instructions tools drive one route). */
 export const ROUTES = {
   read: ['GET', '/read'],
   write: ['POST', '/write'],
@@ -13,8 +15,10 @@ export type RouteVariant = keyof typeof ROUTES
 export async function setupCookie(base: string, variant: RouteVariant): Promise<string> {
   const res = await fetch(`${base}/setup${variant === 'many-fields' ? '?fields=50' : ''}`)
   if (res.status !== 200) throw new Error(`${base}/setup answered ${res.status}`)
-  return res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ')
+  return cookieHeader(res.headers.getSetCookie())
+}
+
+/** The Cookie header a browser sends back for these Set-Cookie values. */
+export function cookieHeader(setCookies: string[]): string {
+  return setCookies.map((c) => c.split(';')[0]).join('; ')
 }

@@ -14,6 +14,7 @@ import { onTheWire } from '../test/helpers/monitor.js'
 import { freePort, startRedis, stopAll } from '../test/helpers/redis.js'
 import { PREFIXES, contenders } from './contenders.js'
 import { report, type Row } from './report.js'
+import { cookieHeader, setupCookie, type RouteVariant } from './routes.js'
 
 const quick = process.argv.includes('--quick')
 const outAt = process.argv.indexOf('--out')
@@ -29,7 +30,7 @@ const PROBE_ITERATIONS = 50
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 
 type Id = keyof typeof contenders
-type Variant = 'read' | 'write' | 'write-get-set' | 'write-blind' | 'many-fields' | 'login'
+type Variant = RouteVariant
 interface Step {
   method: 'GET' | 'POST'
   path: string
@@ -113,11 +114,6 @@ try {
       )
       child.send('cpu')
     })
-  const setup = async (base: string, many = false) => {
-    const res = await fetch(`${base}/setup${many ? '?fields=50' : ''}`)
-    if (res.status !== 200) throw new Error(`${base}/setup answered ${res.status}`)
-    return cookieHeader(res.headers.getSetCookie())
-  }
   const call = (base: string, step: Step, cookie: string) =>
     fetch(`${base}${step.path}`, {
       method: step.method,
@@ -160,10 +156,10 @@ try {
     const cookies = new Map<Id, string>()
     for (const id of ids) {
       const { base } = servers.get(id)!
-      cookies.set(id, await setup(base, variant === 'many-fields'))
+      cookies.set(id, await setupCookie(base, variant))
       // correctness first, with a browser-like cookie jar (cookie sessions travel in the cookie):
       // the variant answers 200, two writes count two, and a logged-out session is gone
-      let jar = await setup(base, variant === 'many-fields')
+      let jar = await setupCookie(base, variant)
       for (let i = 0; i < 2; i++) {
         const { responses, cookie } = await iterate(base, variant, jar)
         for (const res of responses)
@@ -221,7 +217,7 @@ try {
         p99Ms: median(s.p99),
         redisCommandsPerRequest: Math.round((commands.length / requests) * 100) / 100,
         bytesPerSession: prefix
-          ? await bytesPerSession(raw, prefix, () => setup(base, variant === 'many-fields'))
+          ? await bytesPerSession(raw, prefix, () => setupCookie(base, variant))
           : null,
         cpuMsPerRequest: Math.round(median(s.cpu) * 1000) / 1000,
         storesInRedis: prefix !== undefined || id === 'this-upstash-gateway',
@@ -311,10 +307,6 @@ function drive(base: string, variant: Variant, cookie: string, seconds: number) 
 }
 
 /** A Cookie header from Set-Cookie values (name=value of each, attributes dropped). */
-function cookieHeader(setCookies: string[]): string {
-  return setCookies.map((c) => c.split(';')[0]).join('; ')
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)

@@ -116,9 +116,9 @@ end
  * Returns nil when gone (a gone hash found expired is deleted, with its index member);
  * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or the JSON text
  * (cjson) of `[flags, field, value, field, value, ...]`: HGETALL with `$e` and `$l` already
- * updated; flags (a string) = extended (1) + increment refused (2). Extension sets `$e`, `$l`, PEXPIRE and the index score; with
- * consume the hash and index member are deleted instead (the returned data shows the extension
- * the caller should carry over).
+ * updated; flags (a string) = extended (1) + increment refused (2). Extension sets `$e`, `$l`,
+ * PEXPIRE and the index score; with consume the hash and index member are deleted instead (the
+ * returned data shows the extension the caller should carry over).
  */
 const LOAD = `
 local key, idx = KEYS[1], KEYS[2]
