@@ -54,6 +54,55 @@ export class SessionStateError extends SessionError {
   }
 }
 
+/** The input of a Session call is malformed (a user id that is not well-formed text, ...). Maps to 400. */
+export class SessionInputError extends SessionError {
+  readonly status = 400
+  constructor(message: string) {
+    super('ERR_SESSION_INPUT', message)
+  }
+  getResponse(): Response {
+    return jsonError(this.status, this.code, this.message)
+  }
+}
+
+/** An access-control refusal: 401 (no session, step-up needed) or 403 (lacks a role). */
+export class AccessError extends SessionError {
+  readonly status: 401 | 403
+  readonly details: Record<string, unknown>
+  constructor(
+    status: 401 | 403,
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(code, message)
+    this.status = status
+    this.details = details
+  }
+  getResponse(): Response {
+    const headers: Record<string, string> = {}
+    if (this.status === 401) headers['WWW-Authenticate'] = 'Session'
+    const res = jsonError(this.status, this.code, this.message, headers)
+    if (Object.keys(this.details).length === 0) return res
+    return new Response(
+      JSON.stringify({ error: this.message, code: this.code, ...this.details }),
+      res,
+    )
+  }
+}
+
+/**
+ * A per-user operation (devices, counters, claims, per-user secrets) was asked for without a
+ * session that is live in the store at that moment: none, or one that was logged out, revoked,
+ * expired or rotated past its grace window. Nothing was done. The same answer as no session:
+ * 401 `ERR_SESSION_REQUIRED`.
+ */
+export class SessionRequiredError extends AccessError {
+  constructor() {
+    super(401, 'ERR_SESSION_REQUIRED', 'Sign-in required')
+  }
+}
+
 /**
  * Runs `promise` with a deadline; rejects with {@link StoreTimeoutError} when it passes, or
  * with `mapError(err)` when the promise rejects.

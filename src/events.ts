@@ -10,11 +10,19 @@ export type SessionEvent =
       type: 'destroyed'
       id: string
       uid?: string | undefined
-      reason: 'logout' | 'revoked' | 'logout-all'
+      reason: 'logout' | 'revoked' | 'logout-all' | 'logout-others'
     }
   | { type: 'expired'; id: string }
   | { type: 'invalid-token' }
   | { type: 'step-up-failed'; uid: string; reason: string }
+  /** A second factor was enrolled, replaced or removed (the user's other sessions lost it). */
+  | {
+      type: 'factor-changed'
+      uid: string
+      method: string
+      change: 'enrolled' | 'replaced' | 'removed'
+      id: string
+    }
   | { type: 'evicted'; ids: string[]; uid: string }
   | { type: 'store-error'; operation: string; code: string; failOpen: boolean }
   | { type: 'store-call'; operation: string; durationMs: number; ok: boolean }

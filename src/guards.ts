@@ -1,32 +1,8 @@
 import type { MiddlewareHandler } from 'hono'
-import { SessionError, jsonError } from './errors.js'
+import { AccessError, SessionRequiredError } from './errors.js'
 import type { SessionEnv } from './middleware.js'
 
-/** An access-control refusal: 401 (no session, step-up needed) or 403 (lacks a role). */
-export class AccessError extends SessionError {
-  readonly status: 401 | 403
-  readonly details: Record<string, unknown>
-  constructor(
-    status: 401 | 403,
-    code: string,
-    message: string,
-    details: Record<string, unknown> = {},
-  ) {
-    super(code, message)
-    this.status = status
-    this.details = details
-  }
-  getResponse(): Response {
-    const headers: Record<string, string> = {}
-    if (this.status === 401) headers['WWW-Authenticate'] = 'Session'
-    const res = jsonError(this.status, this.code, this.message, headers)
-    if (Object.keys(this.details).length === 0) return res
-    return new Response(
-      JSON.stringify({ error: this.message, code: this.code, ...this.details }),
-      res,
-    )
-  }
-}
+export { AccessError } from './errors.js'
 
 /**
  * Answers 401 unless the request has an authenticated session (checked in the store, so a
@@ -40,7 +16,7 @@ export class AccessError extends SessionError {
 export const requireSession = (): MiddlewareHandler<SessionEnv> =>
   async function requireSession(c, next) {
     const info = await c.get('session').info()
-    if (!info?.userId) throw new AccessError(401, 'ERR_SESSION_REQUIRED', 'Sign-in required')
+    if (!info?.userId) throw new SessionRequiredError()
     await next()
   }
 
@@ -57,7 +33,7 @@ export const requireRole = (...roles: string[]): MiddlewareHandler<SessionEnv> =
   if (roles.length === 0) throw new Error('requireRole() needs at least one role')
   return async function requireRole(c, next) {
     const info = await c.get('session').info()
-    if (!info?.userId) throw new AccessError(401, 'ERR_SESSION_REQUIRED', 'Sign-in required')
+    if (!info?.userId) throw new SessionRequiredError()
     if (!roles.some((r) => info.roles.includes(r))) {
       throw new AccessError(403, 'ERR_FORBIDDEN', 'Missing role', { required: roles })
     }
@@ -80,7 +56,7 @@ export const requirePermission = (...perms: string[]): MiddlewareHandler<Session
   return async function requirePermission(c, next) {
     const s = c.get('session')
     const info = await s.info()
-    if (!info?.userId) throw new AccessError(401, 'ERR_SESSION_REQUIRED', 'Sign-in required')
+    if (!info?.userId) throw new SessionRequiredError()
     const granted = await s.permissions()
     const missing = perms.filter((p) => !granted.has(p))
     if (missing.length > 0) {

@@ -8,6 +8,9 @@ export {
   StoreTimeoutError,
   SessionLimitError,
   SessionStateError,
+  SessionInputError,
+  SessionRequiredError,
+  AccessError,
 } from './errors.js'
 export { KeyRing, generateKeySecret, type TokenKey, type TokenClaims } from './token.js'
 export type * from './store/types.js'
@@ -16,6 +19,5 @@ export {
   requireRole,
   requirePermission,
   requireFreshAuth,
-  AccessError,
   type FreshAuthOptions,
 } from './guards.js'

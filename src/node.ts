@@ -1,11 +1,12 @@
 import { createServer as createHttpsServer } from 'node:https'
 import { serve } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
 import { createDemoApp } from './demo/app.js'
 import { keysFromEnv } from './demo/config.js'
 import { MetricsRecorder } from './metrics.js'
 import { activeSessionsProbe, prometheusEndpoint, prometheusExporter } from './node/metrics.js'
 import { storeFromEnv } from './node/store-from-env.js'
-import { forwardedProto, transportFromEnv } from './node/tls.js'
+import { forwardedClient, forwardedProto, transportFromEnv } from './node/tls.js'
 
 /**
  * The demo on Node: `npm start`. Environment (see the README): `PORT` (default 8787), `HOST`
@@ -34,6 +35,7 @@ const prometheus = prometheusExporter(metrics, { activeSessions })
 
 const app = createDemoApp({
   store,
+  clientAddress: transport.trustProxy ? forwardedClient : (c) => getConnInfo(c).remote.address,
   keys: keysFromEnv(env.SESSION_KEYS),
   insecureLocalhost: transport.mode === 'dev',
   onStoreError: env.SESSION_FAIL_OPEN === '1' ? 'fail-open' : 'fail-closed',

@@ -1,4 +1,4 @@
-import { StoreError, withTimeout } from './errors.js'
+import { SessionError, StoreError, withTimeout } from './errors.js'
 import type { SessionEvent, SessionEventHandler } from './events.js'
 import { expiryPolicy, type ExpiryOptions, type ExpiryPolicy } from './expiry.js'
 import { PoisonedSessionError } from './store/codec.js'
@@ -148,7 +148,8 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
           })
         }
         // A hand-edited entry is the data's fault, not the store's: the session treats it as gone.
-        if (err instanceof PoisonedSessionError) throw err
+        // A refusal (a limit, a dead session) is the request's answer, not a store failure.
+        if (err instanceof PoisonedSessionError || isRefusal(err)) throw err
         const storeError =
           err instanceof StoreError
             ? err
@@ -158,4 +159,9 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
       }
     },
   }
+}
+
+/** A typed answer of the store that is not its failure: a size limit, a session not live. */
+export function isRefusal(err: unknown): boolean {
+  return err instanceof SessionError && !(err instanceof StoreError)
 }

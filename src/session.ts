@@ -1,12 +1,20 @@
 import { fieldCipher } from './at-rest.js'
-import { SessionLimitError, SessionStateError, StoreError } from './errors.js'
+import { dataBytes, isWellFormed, utf8Length } from './bytes.js'
+import {
+  SessionInputError,
+  SessionLimitError,
+  SessionRequiredError,
+  SessionStateError,
+  StoreError,
+} from './errors.js'
 import { extension, initialDeadlines, maxAgeSeconds } from './expiry.js'
 import type { SessionEvent } from './events.js'
-import type { SessionRuntime } from './runtime.js'
+import { isRefusal, type SessionRuntime } from './runtime.js'
 import { FLASH_PREFIX, PoisonedSessionError } from './store/codec.js'
 import {
   RESERVED_PREFIX,
   isMoved,
+  type Actor,
   type LoadOptions,
   type SessionKey,
   type SessionMeta,
@@ -64,11 +72,33 @@ export interface AuthenticateOptions {
   amr?: string[]
 }
 
+/** What {@link Session.reserve} found. */
+export interface ReserveResult {
+  /** False when the budget of this window is used up (nothing was counted). */
+  allowed: boolean
+  /** Attempts counted in the current window. */
+  count: number
+  /** Milliseconds until the window ends. */
+  resetMs: number
+}
+
+/**
+ * The one regeneration a request asks for, merged from every intent whatever their order:
+ * - the user is the last `authenticate()`'s, else the session's own;
+ * - roles: the last `setRoles()`, else `updateUserRoles()` of the final user, else
+ *   `authenticate()`'s, else the stored ones;
+ * - methods: `authenticate()`'s (else the stored ones) plus every `stepUp()` made for the final
+ *   user (a step-up vouches for the user the request came in with, so an `authenticate()` of
+ *   another user drops it); the auth time is now when either happened.
+ * `destroy()` is a boundary: it drops what was asked before it, and what follows starts anew.
+ */
 interface Regeneration {
   authenticate?: { uid: string; roles: string[]; amr: string[] }
   roles?: string[]
-  /** A second factor just completed (an `amr` value such as `otp`). */
-  stepUp?: string
+  /** Roles set by `updateUserRoles` on this session's own user: they apply if it stays that user. */
+  userRoles?: { uid: string; roles: string[] }
+  /** Second factors just completed, with the user they were completed for. */
+  stepUps: { method: string; uid: string | undefined }[]
 }
 
 /** @internal Used by the middleware; not part of the public API. */
@@ -153,11 +183,17 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** True when this request has no stored session to continue (none, invalid, gone or destroyed). */
   get isNew(): boolean {
+    this.#touch()
     return this.#key === undefined || this.#gone
   }
 
-  /** The authenticated user, from the token (no store call). Use `info()` for server-side roles. */
+  /**
+   * The user the token names (no store call): a hint, not proof. The token may belong to a
+   * session that was logged out, revoked or rotated away; `info()`, the guards and every
+   * per-user member check the store. Undefined once the session is known to be gone.
+   */
   get userId(): string | undefined {
+    this.#touch()
     return this.#gone ? undefined : this.#key?.uid
   }
 
@@ -269,8 +305,7 @@ export class Session<Data extends SessionData = SessionData> {
    * the old token dead at once (fixation defence).
    */
   regenerate(): void {
-    this.#touch()
-    this.#regen ??= {}
+    this.#intent()
   }
 
   /**
@@ -279,45 +314,87 @@ export class Session<Data extends SessionData = SessionData> {
    * Data of an anonymous session is kept; data of another user's session is not.
    */
   authenticate(userId: string, options: AuthenticateOptions = {}): void {
-    if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) {
-      throw new SessionStateError('authenticate() needs a user id of 1 to 256 characters')
+    if (
+      typeof userId !== 'string' ||
+      userId.length === 0 ||
+      userId.length > 256 ||
+      !isWellFormed(userId)
+    ) {
+      throw new SessionInputError(
+        'authenticate() needs a user id of 1 to 256 characters of well-formed text',
+      )
     }
     const roles = checkList(options.roles ?? [], 'roles')
     const amr = checkMethods(options.amr ?? ['pwd'])
-    this.#touch()
-    this.#regen = { authenticate: { uid: userId, roles, amr } }
+    this.#intent().authenticate = { uid: userId, roles, amr }
   }
 
-  /** Changes this session's roles; a privilege change regenerates the secret. */
+  /**
+   * Changes this session's roles; a privilege change regenerates the secret. Explicit roles win
+   * over those of an `authenticate()` in the same request, whatever the order.
+   */
   setRoles(roles: string[]): void {
-    const list = checkList(roles, 'roles')
-    this.#touch()
-    this.#regen = { ...this.#regen, roles: list }
+    this.#intent().roles = checkList(roles, 'roles')
   }
 
   /**
    * Changes the roles of every live session of a user in one store call (an admin action); the
-   * change takes effect on each session's next request. Changing the caller's own roles also
-   * regenerates the caller's secret.
+   * change takes effect on each session's next request.
+   *
+   * For the caller's own user the check that this session is live runs in the same store step,
+   * and this session, one of those changed, also gets a new secret (as `setRoles` would, unless
+   * the request binds it to another user). For another user, this session is first loaded (free
+   * when a guard such as `requireRole` already did) and must be live: a separate step.
    * @returns how many sessions changed
+   * @throws SessionRequiredError when this session is not live
    */
   async updateUserRoles(userId: string, roles: string[]): Promise<number> {
     const list = checkList(roles, 'roles')
-    const n = await this.#rt.call('updateUser', () =>
+    this.#touch()
+    const own = this.#key?.uid
+    if (own === userId) {
+      const n = await this.#perUser('updateUser', (uid, actor) =>
+        this.#rt.store.updateUser(uid, { roles: list }, actor.now, actor),
+      )
+      this.#intent().userRoles = { uid: userId, roles: list }
+      return n
+    }
+    if (!(await this.#load()) || own === undefined) throw new SessionRequiredError()
+    return this.#rt.call('updateUser', () =>
       this.#rt.store.updateUser(userId, { roles: list }, this.#rt.now()),
     )
-    if (userId === this.userId) this.setRoles(list)
-    return n
   }
 
   /**
-   * Records a completed second factor (e.g. `'otp'` after a TOTP check): the method joins `amr`,
-   * the auth time becomes now, and the secret is regenerated (fixation defence).
+   * Records a completed second factor (e.g. `'otp'` after a TOTP check) of the user the request
+   * came in with: the method joins `amr`, the auth time becomes now, and the secret is
+   * regenerated (fixation defence). An `authenticate()` of another user in the same request
+   * drops it (pass the methods checked at sign-in as `authenticate()`'s `amr` instead).
    */
   stepUp(method: string): void {
     checkMethods([method])
-    this.#touch()
-    this.#regen = { ...this.#regen, stepUp: method }
+    const uid = this.#gone ? undefined : this.#key?.uid
+    this.#intent().stepUps.push({ method, uid })
+  }
+
+  /**
+   * A second factor was replaced or removed: `method` stops counting in every session of the
+   * user (until a new step-up with it), the current one included unless `keepCurrent`. One
+   * store call, run only while this session is live.
+   * @returns how many sessions changed
+   */
+  async revokeMethod(method: string, options: { keepCurrent?: boolean } = {}): Promise<number> {
+    checkMethods([method])
+    const except = options.keepCurrent ? this.#key?.id : undefined
+    const n = await this.#perUser('updateUser', (uid, actor) =>
+      this.#rt.store.updateUser(uid, { revokeMethods: [method], except }, actor.now, actor),
+    )
+    if (!options.keepCurrent) {
+      const base = this.#loading ? await this.#loading : null
+      if (base?.meta.amr) base.meta.amr = base.meta.amr.filter((m) => m !== method)
+      for (const s of this.#regen?.stepUps ?? []) if (s.method === method) s.uid = undefined
+    }
+    return n
   }
 
   /** The permissions granted by this session's roles through the `permissions` option. */
@@ -330,32 +407,68 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /**
-   * Counts an event for the signed-in user in a fixed window (rate limits); `by = 0` only reads.
+   * Counts an event for the signed-in user in a fixed window; `by = 0` only reads, a negative
+   * `by` gives back. To enforce a limit use {@link reserve}: a count read first and checked
+   * after lets parallel requests past the limit.
    * @returns the count in the current window
+   * @throws SessionRequiredError unless this session is live (checked in the same store step)
    */
   async countEvent(name: string, windowMs: number, by = 1): Promise<number> {
-    const uid = this.#requireUser()
-    return this.#rt.call('hit', () => this.#rt.store.hit(uid, name, windowMs, by))
+    if (!Number.isSafeInteger(by)) throw new SessionInputError('countEvent needs an integer')
+    const res = await this.#perUser('hit', (uid, actor) =>
+      this.#rt.store.hit(uid, name, { windowMs, by, actor }),
+    )
+    return res.count
   }
 
-  /** Marks `name` used for the signed-in user for `ttlMs`; false when it already was (replay). */
+  /**
+   * Takes one attempt from the signed-in user's budget of `limit` per fixed window, before the
+   * attempt is made: counting and checking are one atomic store step, so however many requests
+   * run in parallel, at most `limit` are allowed per window. Give a successful attempt back
+   * with `countEvent(name, windowMs, -1)` when only failures should count.
+   * @throws SessionRequiredError unless this session is live (checked in the same store step)
+   */
+  async reserve(
+    name: string,
+    options: { limit: number; windowMs: number },
+  ): Promise<ReserveResult> {
+    const { limit, windowMs } = options
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw new SessionInputError('reserve needs a limit of 0 or more')
+    const { count, allowed, resetMs } = await this.#perUser('hit', (uid, actor) =>
+      this.#rt.store.hit(uid, name, { windowMs, limit, actor }),
+    )
+    return { allowed, count, resetMs }
+  }
+
+  /**
+   * Marks `name` used for the signed-in user for `ttlMs`; false when it already was (replay).
+   * @throws SessionRequiredError unless this session is live (checked in the same store step)
+   */
   async claimOnce(name: string, ttlMs: number): Promise<boolean> {
-    const uid = this.#requireUser()
-    return this.#rt.call('claim', () => this.#rt.store.claim(uid, name, ttlMs))
+    return this.#perUser('claim', (uid, actor) => this.#rt.store.claim(uid, name, ttlMs, actor))
   }
 
-  /** Reads a per-user secret kept in the store, sealed with the key ring; null when unset. */
+  /**
+   * Reads a per-user secret kept in the store, sealed with the key ring; null when unset.
+   * @throws SessionRequiredError unless this session is live (checked in the same store step)
+   */
   async readUserSecret(name: string): Promise<string | null> {
-    const uid = this.#requireUser()
-    const sealed = await this.#rt.call('getUserValue', () => this.#rt.store.getUserValue(uid, name))
+    const sealed = await this.#perUser('getUserValue', (uid, actor) =>
+      this.#rt.store.getUserValue(uid, name, actor),
+    )
     return sealed === null ? null : this.#rt.ring.openValue(sealed)
   }
 
-  /** Stores (or with null, deletes) a per-user secret, sealed with the key ring. */
+  /**
+   * Stores (or with null, deletes) a per-user secret, sealed with the key ring.
+   * @throws SessionRequiredError unless this session is live (checked in the same store step)
+   */
   async writeUserSecret(name: string, value: string | null): Promise<void> {
-    const uid = this.#requireUser()
     const sealed = value === null ? null : await this.#rt.ring.sealValue(value)
-    await this.#rt.call('setUserValue', () => this.#rt.store.setUserValue(uid, name, sealed))
+    await this.#perUser('setUserValue', (uid, actor) =>
+      this.#rt.store.setUserValue(uid, name, sealed, actor),
+    )
   }
 
   /** @internal */
@@ -363,10 +476,22 @@ export class Session<Data extends SessionData = SessionData> {
     this.#rt.emit(event)
   }
 
-  #requireUser(): string {
-    const uid = this.userId
-    if (uid === undefined) throw new SessionStateError('this needs an authenticated session')
-    return uid
+  /**
+   * Runs a per-user store operation for this session's user, with this session as the actor
+   * whose liveness the store checks in the same step. A session found dead is gone from then on.
+   */
+  async #perUser<T>(op: string, fn: (uid: string, actor: Actor) => Promise<T>): Promise<T> {
+    this.#touch()
+    const key = this.#key
+    if (!key || key.uid === undefined || this.#gone) throw new SessionRequiredError()
+    const uid = key.uid
+    const actor: Actor = { id: key.id, now: this.#rt.now() }
+    try {
+      return await this.#rt.call(op, () => fn(uid, actor))
+    } catch (err) {
+      if (err instanceof SessionRequiredError) this.#gone = true
+      throw err
+    }
   }
 
   /** The middleware's clock (epoch milliseconds). */
@@ -397,34 +522,70 @@ export class Session<Data extends SessionData = SessionData> {
     this.#forget()
   }
 
-  /** The user's sessions ("my devices"), the current one marked. Empty when anonymous. */
-  async listSessions(): Promise<(SessionSummary & { current: boolean })[]> {
-    const uid = this.userId
-    if (uid === undefined) return []
-    const list = await this.#rt.call('listUser', () => this.#rt.store.listUser(uid, this.#rt.now()))
-    return list.map((s) => ({ ...s, current: s.id === this.#key?.id }))
-  }
-
-  /** Revokes one of the user's sessions by its id (from `listSessions`). */
-  async revoke(id: string): Promise<void> {
-    const key = this.#key
-    if (!key || key.uid === undefined || this.#gone)
-      throw new SessionStateError('revoke() needs an authenticated session')
-    if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw new SessionLimitError('invalid session id', 400)
-    if (id === key.id) return this.destroy()
-    await this.#rt.call('destroy', () => this.#rt.store.destroy({ id, uid: key.uid }))
-    this.#rt.emit({ type: 'destroyed', id, uid: key.uid, reason: 'revoked' })
-  }
-
-  /** Log out everywhere: deletes every session of the user, this one included, atomically. */
-  async destroyAll(): Promise<number> {
-    const uid = this.userId
-    if (uid === undefined) return 0
-    const n = await this.#rt.call('destroyUser', () =>
-      this.#rt.store.destroyUser(uid, this.#rt.now()),
+  /**
+   * The user's sessions ("my devices"), the current one marked.
+   * @throws SessionRequiredError unless this session is live (checked in the same store step)
+   */
+  async listSessions(): Promise<(Omit<SessionSummary, 'revokedMethods'> & { current: boolean })[]> {
+    const list = await this.#perUser('listUser', (uid, actor) =>
+      this.#rt.store.listUser(uid, actor.now, actor),
     )
-    this.#rt.emit({ type: 'destroyed', id: this.#key!.id, uid, reason: 'logout-all' })
+    const current = this.#key?.id
+    return Promise.all(
+      list.map(async ({ revokedMethods, ...s }) => {
+        const { client, amr } = await this.#openMeta(s.client, s.amr, revokedMethods)
+        return { ...s, client, amr, current: s.id === current }
+      }),
+    )
+  }
+
+  /**
+   * Revokes one of the user's sessions by its id (from `listSessions`).
+   * @throws SessionRequiredError unless this session is live (checked in the same store step)
+   */
+  async revoke(id: string): Promise<void> {
+    this.#touch()
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(id))
+      throw new SessionLimitError('invalid session id', 400)
+    if (id === this.#key?.id && !this.#gone) return this.destroy()
+    const uid = await this.#perUser('destroy', (uid, actor) =>
+      this.#rt.store.destroy({ id, uid }, actor).then(() => uid),
+    )
+    this.#rt.emit({ type: 'destroyed', id, uid, reason: 'revoked' })
+  }
+
+  /**
+   * Log out everywhere: deletes every session of the user, this one included, atomically.
+   * @throws SessionRequiredError unless this session is live (checked in the same store step)
+   */
+  async destroyAll(): Promise<number> {
+    const id = this.#key?.id
+    const { n, uid } = await this.#perUser('destroyUser', async (uid, actor) => ({
+      n: await this.#rt.store.destroyUser(uid, actor.now, { actor }),
+      uid,
+    }))
+    this.#rt.emit({ type: 'destroyed', id: id!, uid, reason: 'logout-all' })
     this.#forget()
+    return n
+  }
+
+  /**
+   * Logs out every other session of the user (after a password change, OWASP's renewal on
+   * privilege change) and gives this one a new secret when the response is sent.
+   * @returns how many other sessions were live
+   * @throws SessionRequiredError unless this session is live (checked in the same store step)
+   */
+  async destroyOthers(): Promise<number> {
+    this.#touch()
+    // a load first: through a rotation alias, the session to keep is the one it points to
+    if (!(await this.#load())) throw new SessionRequiredError()
+    const keep = this.#key!.id
+    const { n, uid } = await this.#perUser('destroyUser', async (uid, actor) => ({
+      n: await this.#rt.store.destroyUser(uid, actor.now, { actor, except: keep }),
+      uid,
+    }))
+    this.#rt.emit({ type: 'destroyed', id: keep, uid, reason: 'logout-others' })
+    this.regenerate()
     return n
   }
 
@@ -498,18 +659,14 @@ export class Session<Data extends SessionData = SessionData> {
   async #commitPatch(key: SessionKey): Promise<CookieAction | null> {
     const rt = this.#rt
     const now = rt.now()
-    const base = this.#loading ? await this.#loading : undefined
-    if (base) {
-      const merged: Record<string, string> = { ...base.fields }
-      for (const [name, text] of this.#changes) {
-        if (text === null) delete merged[name]
-        else merged[name] = text
-      }
-      this.#checkTotal(merged, [])
-    }
+    const base = this.#loading ? await this.#loading : null // settled first: it may follow an alias
+    // The session was read: a write past the limit is refused without a store call. The store
+    // checks again (writes made without a read, concurrent writes), counting stored bytes.
+    if (base) this.#checkTotal(base.fields)
     const abs = this.#claims!.exp * 1000
     const patch = await this.#patch(this.#claims!.dk)
-    const ext = extension(now, abs, rt.policy)
+    // the store checks the size of the result: writes made without a read are bounded too
+    const ext = { ...extension(now, abs, rt.policy), maxDataBytes: rt.limits.maxSessionBytes }
     let res = await rt.call('commit', () => rt.store.commit(key, patch, ext))
     if (isMoved(res)) {
       const target = this.#follow(res.movedTo)
@@ -545,7 +702,7 @@ export class Session<Data extends SessionData = SessionData> {
         const moved = await take(this.#follow(res.movedTo))
         res = isMoved(moved) ? null : moved
       }
-      base = res ? await this.#open(res.session, this.#claims!.dk) : null
+      base = res ? await this.#opened(res.session, this.#claims!.dk) : null
     }
     const auth = regen.authenticate
     if (auth && base?.meta.uid !== undefined && base.meta.uid !== auth.uid) base = null
@@ -567,19 +724,24 @@ export class Session<Data extends SessionData = SessionData> {
       if (text === null) delete fields[name]
       else fields[name] = text
     }
-    this.#checkTotal(fields, [])
     const fresh = initialDeadlines(now, rt.policy)
     const keep = base && !auth ? base.meta : undefined
+    const uid = auth?.uid ?? keep?.uid
     const absoluteExpiresAt = keep?.absoluteExpiresAt ?? fresh.absoluteExpiresAt
+    const stepUps = (regen?.stepUps ?? []).filter((s) => s.uid !== undefined && s.uid === uid)
+    const userRoles = regen?.userRoles?.uid === uid ? regen?.userRoles?.roles : undefined
     const meta: SessionMeta = {
       createdAt: keep?.createdAt ?? now,
       absoluteExpiresAt,
       expiresAt: Math.min(now + rt.policy.idleMs, absoluteExpiresAt),
       lastSeenAt: now,
-      uid: auth?.uid ?? keep?.uid,
-      roles: regen?.roles ?? auth?.roles ?? keep?.roles,
-      authTime: auth || regen?.stepUp ? now : keep?.authTime,
-      amr: withMethod(auth?.amr ?? keep?.amr, regen?.stepUp),
+      uid,
+      roles: regen?.roles ?? userRoles ?? auth?.roles ?? keep?.roles,
+      authTime: auth || stepUps.length > 0 ? now : keep?.authTime,
+      amr: withMethods(
+        auth?.amr ?? keep?.amr,
+        stepUps.map((s) => s.method),
+      ),
       rotatedAt: regen ? now : undefined,
       client: this.#request?.userAgent() ?? keep?.client,
     }
@@ -587,10 +749,15 @@ export class Session<Data extends SessionData = SessionData> {
     const dk = rt.encryptAtRest ? newSecret() : undefined
     const key: SessionKey = { id: await secretToId(sid), uid: meta.uid }
     const sealed = await this.#seal(fields, dk)
+    // the limit counts what is stored (sealed values with encryptAtRest), as the store does
+    if (dataBytes(sealed) > rt.limits.maxSessionBytes) {
+      throw new SessionLimitError(`session data exceeds ${rt.limits.maxSessionBytes} bytes`)
+    }
+    const stored = rt.encryptAtRest ? await this.#sealMeta(meta) : meta
     const result = await rt.call('create', () =>
       rt.store.create(
         key,
-        { fields: sealed, meta },
+        { fields: sealed, meta: stored },
         { now, replace, maxSessionsPerUser: rt.maxSessionsPerUser },
       ),
     )
@@ -626,7 +793,11 @@ export class Session<Data extends SessionData = SessionData> {
     const sid = newSecret()
     const to: SessionKey = { id: await secretToId(sid), uid: from.uid }
     const patch = await this.#patch(claims.dk)
-    const options = { ...extension(now, abs, rt.policy), graceMs: rt.rotationGraceMs }
+    const options = {
+      ...extension(now, abs, rt.policy),
+      graceMs: rt.rotationGraceMs,
+      maxDataBytes: rt.limits.maxSessionBytes,
+    }
     const res = await rt.call('rotate', () => rt.store.rotate(from, to, patch, options))
     if (res === null || isMoved(res)) return null // gone, or another request rotated it first
     this.#changes.clear()
@@ -653,14 +824,20 @@ export class Session<Data extends SessionData = SessionData> {
     return this.#key
   }
 
-  #checkTotal(fields: Record<string, string>, deleted: string[]): void {
-    let total = 0
-    for (const [name, text] of Object.entries(fields)) {
-      if (!deleted.includes(name)) total += utf8Length(name) + utf8Length(text)
+  /**
+   * Refuses (413) when this request's changes grow `fields` past `maxSessionBytes`, by the rule
+   * the stores apply (a write that does not grow a session already over the limit goes through).
+   */
+  #checkTotal(fields: Record<string, string>): void {
+    const merged: Record<string, string> = { ...fields }
+    for (const [name, text] of this.#changes) {
+      if (text === null) delete merged[name]
+      else merged[name] = text
     }
-    if (total > this.#rt.limits.maxSessionBytes) {
-      throw new SessionLimitError(`session data exceeds ${this.#rt.limits.maxSessionBytes} bytes`)
-    }
+    const max = this.#rt.limits.maxSessionBytes
+    const after = dataBytes(merged)
+    if (after > max && after > dataBytes(fields))
+      throw new SessionLimitError(`session data exceeds ${max} bytes`)
   }
 
   /** Seals field values for the store when at-rest encryption is on. */
@@ -677,18 +854,61 @@ export class Session<Data extends SessionData = SessionData> {
     return out
   }
 
-  /** Opens sealed values; a value that is not sealed under this session's key is dropped. */
-  async #open(session: StoredSession, dk: string | undefined): Promise<StoredSession> {
-    if (!this.#rt.encryptAtRest) return session
+  /**
+   * A loaded session as the rest of the request sees it: values opened when encrypting at rest
+   * (a value not sealed under this session's key is dropped), the client hint and methods
+   * opened, and revoked methods taken out of `amr`.
+   */
+  async #opened(session: StoredSession, dk: string | undefined): Promise<StoredSession> {
+    const { revokedMethods, ...rest } = session.meta
+    const { client, amr } = await this.#openMeta(rest.client, rest.amr, revokedMethods)
+    const meta: SessionMeta = { ...rest, client, amr }
+    if (!this.#rt.encryptAtRest) return { fields: session.fields, meta }
     // A token minted before encryption was turned on has no data key: its values are unreadable.
-    if (dk === undefined) return { ...session, fields: {} }
+    if (dk === undefined) return { fields: {}, meta }
     const cipher = await fieldCipher(dk)
     const fields: Record<string, string> = {}
     for (const [name, sealed] of Object.entries(session.fields)) {
       const text = await cipher.open(name, sealed)
       if (text !== undefined) fields[name] = text
     }
-    return { ...session, fields }
+    return { fields, meta }
+  }
+
+  /**
+   * With `encryptAtRest` the client hint and the methods are sealed with the key ring, not the
+   * session's own key: "my devices" lists them for every session of the user, and a dump of
+   * the store still shows neither. The methods travel as a one-element list of the sealed text.
+   */
+  async #sealMeta(meta: SessionMeta): Promise<SessionMeta> {
+    const ring = this.#rt.ring
+    return {
+      ...meta,
+      client: meta.client === undefined ? undefined : await ring.sealValue(meta.client),
+      amr: meta.amr === undefined ? undefined : [await ring.sealValue(JSON.stringify(meta.amr))],
+    }
+  }
+
+  /** The client hint and the methods that count, from what the store holds (see #sealMeta). */
+  async #openMeta(
+    client: string | undefined,
+    amr: string[] | undefined,
+    revoked: string[] | undefined,
+  ): Promise<{ client: string | undefined; amr: string[] | undefined }> {
+    if (this.#rt.encryptAtRest) {
+      const ring = this.#rt.ring
+      client = client === undefined ? undefined : ((await ring.openValue(client)) ?? undefined)
+      const text = amr?.length === 1 ? await ring.openValue(amr[0]!) : null
+      amr = text === null ? undefined : methodList(text)
+    }
+    if (revoked && amr) amr = amr.filter((m) => !revoked.includes(m))
+    return { client, amr }
+  }
+
+  /** The request's regeneration, started by the first intent (see {@link Regeneration}). */
+  #intent(): Regeneration {
+    this.#touch()
+    return (this.#regen ??= { stepUps: [] })
   }
 
   #forget(): void {
@@ -760,7 +980,10 @@ export class Session<Data extends SessionData = SessionData> {
     const rt = this.#rt
     const now = rt.now()
     const options: LoadOptions = extension(now, this.#claims.exp * 1000, rt.policy)
-    if (increment) options.increment = { field: increment.field, by: increment.by }
+    if (increment) {
+      options.increment = { field: increment.field, by: increment.by }
+      options.maxDataBytes = rt.limits.maxSessionBytes
+    }
     try {
       let res = await rt.call('load', () => rt.store.load(key, options))
       if (isMoved(res)) {
@@ -781,13 +1004,17 @@ export class Session<Data extends SessionData = SessionData> {
         meta.uid !== undefined &&
         now - (meta.rotatedAt ?? meta.createdAt) >= rt.rotateEveryMs
       if (increment) increment.refused = res.incrementRefused === true
-      return rt.encryptAtRest ? await this.#open(res.session, this.#claims.dk) : res.session
+      const stored = res.session
+      // not awaited in the common case (nothing sealed, nothing revoked): the read is the hot path
+      return rt.encryptAtRest || stored.meta.revokedMethods !== undefined
+        ? await this.#opened(stored, this.#claims.dk)
+        : stored
     } catch (err) {
       if (err instanceof PoisonedSessionError) {
         this.#gone = true
         return null
       }
-      if (!rt.failOpen) throw err
+      if (!rt.failOpen || isRefusal(err)) throw err
       // fail-open: serve this request as anonymous and leave the stored session and cookie alone.
       this.#detached = true
       this.#gone = true
@@ -860,9 +1087,21 @@ function checkList(list: unknown, what: string): string[] {
   return [...list]
 }
 
-function withMethod(amr: string[] | undefined, method: string | undefined): string[] | undefined {
-  if (method === undefined || amr?.includes(method)) return amr
-  return [...(amr ?? []), method]
+function withMethods(amr: string[] | undefined, methods: string[]): string[] | undefined {
+  let out = amr
+  for (const m of methods) if (!out?.includes(m)) out = [...(out ?? []), m]
+  return out
+}
+
+/** Methods opened from their sealed JSON text; an unreadable list counts as none. */
+function methodList(text: string): string[] | undefined {
+  try {
+    const list: unknown = JSON.parse(text)
+    if (Array.isArray(list) && list.every((m) => typeof m === 'string')) return list
+  } catch {
+    // not ours
+  }
+  return undefined
 }
 
 function decode(text: string): unknown {
@@ -872,13 +1111,4 @@ function decode(text: string): unknown {
     // A value edited by hand in the store: treat it as absent rather than crash the request.
     return undefined
   }
-}
-
-function utf8Length(text: string): number {
-  let bytes = text.length
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c >= 0x80) bytes += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1
-  }
-  return bytes
 }

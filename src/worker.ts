@@ -1,4 +1,4 @@
-import type { ExecutionContext, Hono } from 'hono'
+import type { Context, ExecutionContext, Hono } from 'hono'
 import { createDemoApp } from './demo/app.js'
 import { keysFromEnv } from './demo/config.js'
 import { analyticsSink, logSample, type AnalyticsEngineDataset } from './demo/observability.js'
@@ -48,9 +48,17 @@ export function demoApps(env: Env, makeStore: (env: Env) => Store = storeFor): A
   const logRequests = env.LOG_REQUESTS !== '0'
   metrics.subscribe((sample) => logSample(sample, logRequests))
   if (env.METRICS) metrics.subscribe(analyticsSink(env.METRICS))
+  // Cloudflare sets CF-Connecting-IP itself on every request that reaches a Worker.
+  const clientAddress = (c: Context) => c.req.header('CF-Connecting-IP')
   const apps = {
-    secure: createDemoApp({ store, keys, metrics }) as unknown as Hono,
-    local: createDemoApp({ store, keys, metrics, insecureLocalhost: true }) as unknown as Hono,
+    secure: createDemoApp({ store, keys, metrics, clientAddress }) as unknown as Hono,
+    local: createDemoApp({
+      store,
+      keys,
+      metrics,
+      clientAddress,
+      insecureLocalhost: true,
+    }) as unknown as Hono,
   }
   cached = { signature, apps }
   return apps

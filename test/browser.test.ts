@@ -117,6 +117,8 @@ describe('browser: the Node demo on localhost (dev mode, Redis store)', () => {
     await screenshot(page, 'password-desktop')
     await page.goto(`${demo.origin}/settings/2fa`)
     await screenshot(page, '2fa-start-desktop')
+    // the first factor asks for the password again
+    await page.getByLabel('Your password, to set up an authenticator app').fill('alice-password')
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click()
     const secret = (await page.locator('figcaption code').textContent())!.trim()
     expect(secret).toMatch(/^[A-Z2-7]{32}$/)

@@ -326,7 +326,9 @@ describe('per-user items: a TOTP enrolment, claims and hit counters', () => {
     const d = demo(store, { now: clock.now })
     const jar = new CookieJar()
     await d.login(jar, 'alice')
-    ;({ secret } = (await (await d.call(jar, 'POST', '/api/2fa/enrol')).json()) as {
+    ;({ secret } = (await (
+      await d.call(jar, 'POST', '/api/2fa/enrol', { password: 'alice-password' })
+    ).json()) as {
       secret: string
     })
     confirmCode = codes.generate(secret, clock.now())

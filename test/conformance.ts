@@ -505,14 +505,26 @@ export function testStore(
 
     it('hit counts per user and window; claim marks once; user values round-trip', async () => {
       const uid = uniqueUser('rl')
-      expect(await store.hit(uid, 'otp-fail', 60_000)).toBe(1)
-      expect(await store.hit(uid, 'otp-fail', 60_000)).toBe(2)
-      expect(await store.hit(uid, 'otp-fail', 60_000, 0)).toBe(2)
-      expect(await store.hit(uid, 'peek', 60_000, 0)).toBe(0)
-      expect(await store.hit(uniqueUser('rl2'), 'otp-fail', 60_000)).toBe(1)
-      expect(await store.hit(uid, 'short', 50)).toBe(1)
+      const count = async (u: string, name: string, windowMs: number, by?: number) =>
+        (await store.hit(u, name, { windowMs, by })).count
+      expect(await count(uid, 'otp-fail', 60_000)).toBe(1)
+      expect(await count(uid, 'otp-fail', 60_000)).toBe(2)
+      expect(await count(uid, 'otp-fail', 60_000, 0)).toBe(2)
+      expect(await count(uid, 'otp-fail', 60_000, -1)).toBe(1)
+      // given back to nothing: the counter is gone, its window too
+      expect(await store.hit(uid, 'otp-fail', { windowMs: 60_000, by: -1 })).toEqual({
+        count: 0,
+        allowed: true,
+        resetMs: 0,
+      })
+      expect(await store.hit(uid, 'otp-fail', { windowMs: 60_000, by: 0 })).toMatchObject({
+        count: 0,
+      })
+      expect(await count(uid, 'peek', 60_000, 0)).toBe(0)
+      expect(await count(uniqueUser('rl2'), 'otp-fail', 60_000)).toBe(1)
+      expect(await count(uid, 'short', 50)).toBe(1)
       await new Promise((r) => setTimeout(r, 80))
-      expect(await store.hit(uid, 'short', 50)).toBe(1)
+      expect(await count(uid, 'short', 50)).toBe(1)
       expect(await store.claim(uid, 'otp:123456', 60_000)).toBe(true)
       expect(await store.claim(uid, 'otp:123456', 60_000)).toBe(false)
       expect(await store.claim(uniqueUser('c'), 'otp:123456', 60_000)).toBe(true)
@@ -521,7 +533,157 @@ export function testStore(
       expect(await store.getUserValue(uid, 'totp')).toBe('sealed-secret')
       await store.setUserValue(uid, 'totp', null)
       expect(await store.getUserValue(uid, 'totp')).toBeNull()
-      await expect(store.hit(uid, 'bad name!', 1000)).rejects.toThrow()
+      await expect(store.hit(uid, 'bad name!', { windowMs: 1000 })).rejects.toThrow()
+    })
+
+    it('hit with a limit counts and checks in one step: parallel callers never pass it', async () => {
+      const uid = uniqueUser('lim')
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.hit(uid, 'tries', { windowMs: 60_000, limit: 5 })),
+      )
+      expect(results.filter((r) => r.allowed)).toHaveLength(5)
+      expect(
+        results
+          .filter((r) => r.allowed)
+          .map((r) => r.count)
+          .sort(),
+      ).toEqual([1, 2, 3, 4, 5])
+      for (const r of results.filter((x) => !x.allowed)) {
+        expect(r.count).toBe(5)
+        expect(r.resetMs).toBeGreaterThan(0)
+        expect(r.resetMs).toBeLessThanOrEqual(60_000)
+      }
+      // giving one back makes room for exactly one more
+      expect((await store.hit(uid, 'tries', { windowMs: 60_000, by: -1 })).count).toBe(4)
+      expect((await store.hit(uid, 'tries', { windowMs: 60_000, limit: 5 })).allowed).toBe(true)
+      expect((await store.hit(uid, 'tries', { windowMs: 60_000, limit: 5 })).allowed).toBe(false)
+    })
+
+    it('a dead session may not act for its user: every per-user operation refuses it', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('dead')
+      const alive = { id: newId(), uid }
+      const victim = { id: newId(), uid }
+      const gone = { id: newId(), uid }
+      const expired = { id: newId(), uid }
+      for (const key of [alive, victim, gone]) await create(key, now)
+      await store.create(expired, sessionAt(now - IDLE - 1, { uid }), { now: now - IDLE - 1 })
+      await store.setUserValue(uid, 'v', 'kept')
+      await store.destroy(gone)
+      const never = { id: newId(), uid }
+      for (const dead of [gone, expired, never]) {
+        const actor = { id: dead.id, now }
+        const refused = (p: Promise<unknown>) =>
+          expect(p).rejects.toMatchObject({ code: 'ERR_SESSION_REQUIRED' })
+        await refused(store.listUser(uid, now, actor))
+        await refused(store.destroy(victim, actor))
+        await refused(store.destroyUser(uid, now, { actor }))
+        await refused(store.updateUser(uid, { roles: ['admin'] }, now, actor))
+        await refused(store.hit(uid, 'h', { windowMs: 60_000, actor }))
+        await refused(store.claim(uid, 'c', 60_000, actor))
+        await refused(store.getUserValue(uid, 'v', actor))
+        await refused(store.setUserValue(uid, 'v', 'stolen', actor))
+      }
+      // nothing changed
+      expect((await store.listUser(uid, now)).map((s) => s.id).sort()).toEqual(
+        [alive.id, victim.id].sort(),
+      )
+      expect((await loadLive(victim, noExtend(now)))?.session.meta.roles).toBeUndefined()
+      expect((await store.hit(uid, 'h', { windowMs: 60_000, by: 0 })).count).toBe(0)
+      expect(await store.claim(uid, 'c', 60_000)).toBe(true)
+      expect(await store.getUserValue(uid, 'v')).toBe('kept')
+      // a live session acts
+      const actor = { id: alive.id, now }
+      expect((await store.listUser(uid, now, actor)).map((s) => s.id).sort()).toEqual(
+        [alive.id, victim.id].sort(),
+      )
+      expect(await store.getUserValue(uid, 'v', actor)).toBe('kept')
+      expect((await store.hit(uid, 'h', { windowMs: 60_000, actor })).count).toBe(1)
+      await store.destroy(victim, actor)
+      expect(await store.destroyUser(uid, now, { actor, except: alive.id })).toBe(0)
+      expect((await store.listUser(uid, now)).map((s) => s.id)).toEqual([alive.id])
+    })
+
+    it('a rotation alias acts for its target inside the grace window, not after', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('alias')
+      const from = { id: newId(), uid }
+      const to = { id: newId(), uid }
+      await create(from, now)
+      const rotated = await store.rotate(
+        from,
+        to,
+        { set: {}, del: [] },
+        {
+          ...noExtend(now),
+          graceMs: 1000,
+        },
+      )
+      expect(rotated).not.toBeNull()
+      expect(
+        (await store.listUser(uid, now + 10, { id: from.id, now: now + 10 })).map((s) => s.id),
+      ).toEqual([to.id])
+      await expect(
+        store.listUser(uid, now + 2000, { id: from.id, now: now + 2000 }),
+      ).rejects.toMatchObject({ code: 'ERR_SESSION_REQUIRED' })
+      await store.destroy(to)
+      await expect(
+        store.listUser(uid, now + 10, { id: from.id, now: now + 10 }),
+      ).rejects.toMatchObject({ code: 'ERR_SESSION_REQUIRED' })
+    })
+
+    it('updateUser revokes methods on every live session but the one left out', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('revoke')
+      const keys = [0, 1, 2].map(() => ({ id: newId(), uid }))
+      for (const key of keys) await create(key, now, {}, { amr: ['pwd', 'otp'] })
+      const change = { revokeMethods: ['otp'], except: keys[0]!.id }
+      expect(await store.updateUser(uid, change, now, { id: keys[0]!.id, now })).toBe(2)
+      expect(await store.updateUser(uid, change, now)).toBe(2) // twice: still one entry
+      const meta = async (k: SessionKey) => (await loadLive(k, noExtend(now)))!.session.meta
+      expect((await meta(keys[0]!)).revokedMethods).toBeUndefined()
+      expect((await meta(keys[1]!)).revokedMethods).toEqual(['otp'])
+      expect((await meta(keys[1]!)).amr).toEqual(['pwd', 'otp'])
+      const listed = await store.listUser(uid, now)
+      expect(listed.find((s) => s.id === keys[2]!.id)?.revokedMethods).toEqual(['otp'])
+    })
+
+    it('maxDataBytes refuses a write that grows the data past it, commit, increment and rotate alike', async () => {
+      const now = Date.now()
+      const uid = uniqueUser('size')
+      const key = { id: newId(), uid }
+      await create(key, now, { a: '"' + 'x'.repeat(80) + '"' }) // 1 + 82 bytes
+      const o = { ...noExtend(now), maxDataBytes: 100 }
+      await expect(
+        store.commit(key, { set: { b: '"' + 'y'.repeat(20) + '"' }, del: [] }, o),
+      ).rejects.toMatchObject({ code: 'ERR_SESSION_LIMIT' })
+      await expect(
+        store.load(key, { ...o, increment: { field: 'counter', by: 1 }, maxDataBytes: 85 }),
+      ).rejects.toMatchObject({ code: 'ERR_SESSION_LIMIT' })
+      const to = { id: newId(), uid }
+      await expect(
+        store.rotate(
+          key,
+          to,
+          { set: { b: '"' + 'y'.repeat(20) + '"' }, del: [] },
+          {
+            ...o,
+            graceMs: 1000,
+          },
+        ),
+      ).rejects.toMatchObject({ code: 'ERR_SESSION_LIMIT' })
+      // nothing was written
+      expect((await loadLive(key, noExtend(now)))?.session.fields).toEqual({
+        a: '"' + 'x'.repeat(80) + '"',
+      })
+      expect(await store.load(to, noExtend(now))).toBeNull()
+      // within the limit, and a write that shrinks, go through; metadata does not count
+      expect(await store.commit(key, { set: { b: '1' }, del: [] }, o)).not.toBeNull()
+      const lowered = { ...noExtend(now), maxDataBytes: 10 }
+      // a session already over a lowered limit may still write what does not grow it
+      expect(await store.commit(key, { set: { b: '2' }, del: [] }, lowered)).not.toBeNull()
+      expect(await store.commit(key, { set: {}, del: ['a'] }, lowered)).not.toBeNull()
+      expect((await loadLive(key, noExtend(now)))?.session.fields).toEqual({ b: '2' })
     })
 
     it('ping answers with a latency', async () => {

@@ -198,7 +198,9 @@ describe('GET /metrics (Prometheus, Node)', () => {
     )
     await call(tampered, 'GET', '/api/me')
     // a step-up failure: enrol TOTP, then confirm with a wrong code
-    const { secret } = (await (await call(alice, 'POST', '/api/2fa/enrol')).json()) as {
+    const { secret } = (await (
+      await call(alice, 'POST', '/api/2fa/enrol', { password: 'alice-password' })
+    ).json()) as {
       secret: string
     }
     const good = new TOTP({ secret }).generate()
@@ -258,7 +260,15 @@ describe('GET /metrics (Prometheus, Node)', () => {
     const store = memoryStore()
     const metrics = new MetricsRecorder()
     const exporter = prometheusExporter(metrics, { defaultMetrics: false })
-    const failing = { ...store, create: () => Promise.reject(new Error('down')) } as typeof store
+    // every call but create reaches the memory store (its methods live on its prototype)
+    const failing = new Proxy(store, {
+      get: (target, prop: keyof typeof store) =>
+        prop === 'create'
+          ? () => Promise.reject(new Error('down'))
+          : typeof target[prop] === 'function'
+            ? (target[prop] as (...a: unknown[]) => unknown).bind(target)
+            : target[prop],
+    })
     const { call, login } = demo(failing, {
       metrics,
       metricsEndpoint: prometheusEndpoint(exporter),

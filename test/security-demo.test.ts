@@ -28,7 +28,10 @@ function securitySuite(name: string, setup: () => Promise<{ store: Store; raw?: 
       const d = demo(store, { now: clock.now })
       const jar = new CookieJar()
       await d.login(jar, user)
-      const { secret, uri } = (await (await d.call(jar, 'POST', '/api/2fa/enrol')).json()) as {
+      // a first enrolment: an earlier test's factor would need a fresh otp to be replaced
+      await store.setUserValue(user, 'totp', null)
+      const enrol = await d.call(jar, 'POST', '/api/2fa/enrol', { password: `${user}-password` })
+      const { secret, uri } = (await enrol.json()) as {
         secret: string
         uri: string
       }
@@ -89,7 +92,12 @@ function securitySuite(name: string, setup: () => Promise<{ store: Store; raw?: 
       const right = codes.generate(e.secret, clock.now())
       const limited = await e.call(e.jar, 'POST', '/api/2fa/verify', { code: right })
       expect(limited.status).toBe(429)
-      expect(await limited.json()).toEqual({ ok: false, reason: 'rate-limited' })
+      expect(await limited.json()).toEqual({
+        ok: false,
+        reason: 'rate-limited',
+        retryAfterSeconds: expect.any(Number),
+      })
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
     })
 
     it('A3: codes from ±1 step are accepted, further ones are not', async () => {
@@ -119,7 +127,9 @@ function securitySuite(name: string, setup: () => Promise<{ store: Store; raw?: 
       const jar = new CookieJar()
       await d.login(jar)
       await store.setUserValue('alice', 'totp', null) // not enrolled yet
-      expect((await d.call(jar, 'POST', '/settings/2fa/enrol', {})).status).toBe(303)
+      expect(
+        (await d.call(jar, 'POST', '/settings/2fa/enrol', { password: 'alice-password' })).status,
+      ).toBe(303)
       const page = await (await d.call(jar, 'GET', '/settings/2fa')).text()
       expect(page).toContain('<svg')
       expect(page).toContain('action="/settings/2fa/confirm"')

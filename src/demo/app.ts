@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { csrf } from 'hono/csrf'
 import { secureHeaders } from 'hono/secure-headers'
 import { renderSVG } from 'uqr'
@@ -24,7 +24,8 @@ import {
   sessionsPage,
   twoFactorPage,
 } from './pages.js'
-import { checkLogin } from './users.js'
+import { isWellFormed } from '../bytes.js'
+import { loginThrottle } from './login-throttle.js'
 import { VERSION } from './version.js'
 
 /** The demo's session data. Preferences are fields named `pref.<name>`. */
@@ -45,6 +46,11 @@ export interface DemoOptions extends Omit<SessionOptions, 'store'> {
   metricsEndpoint?: (request: Request) => Response | Promise<Response>
   /** The version shown by /healthz and /readyz. Default the package's. */
   version?: string
+  /**
+   * The client's address for the per-client login limit, from the connection (never from a
+   * header the client controls). Default: unknown, and only the per-user limit applies.
+   */
+  clientAddress?: (c: Context) => string | undefined
 }
 
 const PREF_NAME = /^[A-Za-z0-9_-]{1,64}$/
@@ -183,8 +189,27 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
       },
     }),
   )
-  const otp = totp({ issuer: 'hono-redis-session demo' })
+  const otp = totp({ issuer: 'hono-redis-session demo', freshAuthMaxAge: FRESH_AUTH.maxAge })
   const status = (reason: string) => (reason === 'rate-limited' ? 429 : 401)
+  /** The Retry-After header of a refusal that says when to retry. */
+  const retryAfter = (result: object): Record<string, string> =>
+    'retryAfterSeconds' in result ? { 'Retry-After': String(result.retryAfterSeconds) } : {}
+  const throttle = loginThrottle(store)
+  const clientOf = (c: Context) => {
+    try {
+      return options.clientAddress?.(c)
+    } catch {
+      return undefined // no connection information (an in-process request)
+    }
+  }
+  /** A password check of `username` behind the login limits. */
+  const checkPassword = (c: Context, username: unknown, password: unknown) =>
+    typeof username === 'string' &&
+    username.length > 0 &&
+    username.length <= 256 &&
+    isWellFormed(username)
+      ? throttle.check(username, password, clientOf(c))
+      : Promise.resolve({ kind: 'wrong' as const })
 
   app.get('/', async (c) => {
     const s = c.get('session')
@@ -195,9 +220,13 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
 
   app.post('/login', async (c) => {
     const form = await c.req.parseBody()
-    const roles = await checkLogin(form.username, form.password)
-    if (!roles) return c.html(loginPage('Wrong username or password.'), 401)
-    c.get('session').authenticate(form.username as string, { roles, amr: ['pwd'] })
+    const checked = await checkPassword(c, form.username, form.password)
+    if (checked.kind === 'throttled') {
+      c.header('Retry-After', String(checked.retryAfterSeconds))
+      return c.html(loginPage('Too many failed sign-ins. Try again later.'), 429)
+    }
+    if (checked.kind === 'wrong') return c.html(loginPage('Wrong username or password.'), 401)
+    c.get('session').authenticate(form.username as string, { roles: checked.roles, amr: ['pwd'] })
     return c.redirect('/', 303)
   })
 
@@ -279,8 +308,37 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     const message = (await s.flash<string>('2fa')) ?? undefined
     return c.html(twoFactorPage({ ...(await twoFactorState(s)), message }))
   })
+  /**
+   * Starts enrolment: the first factor needs the password again (checked behind the login
+   * limits), replacing one needs a fresh verification with it (the library checks).
+   */
+  const enrol = async (c: Context<SessionEnv<DemoData>>) => {
+    const s = c.get('session')
+    if (await otp.isEnrolled(s)) return { ok: true as const, ...(await otp.startEnrolment(s)) }
+    const checked = await checkPassword(c, s.userId, (await c.req.parseBody()).password)
+    if (checked.kind !== 'ok') return { ok: false as const, checked }
+    return { ok: true as const, ...(await otp.startEnrolment(s, { primaryVerified: true })) }
+  }
+  const passwordRefused = (checked: { kind: string; retryAfterSeconds?: number }) =>
+    checked.kind === 'throttled'
+      ? { status: 429 as const, reason: 'rate-limited', headers: retryAfter(checked) }
+      : { status: 401 as const, reason: 'password-required', headers: {} }
   app.post('/settings/2fa/enrol', requireSession(), async (c) => {
-    await otp.startEnrolment(c.get('session'))
+    const started = await enrol(c)
+    if (started.ok) return c.redirect('/settings/2fa', 303)
+    const refused = passwordRefused(started.checked)
+    const s = c.get('session')
+    const error = 'Enter your password to set up an authenticator app.'
+    return c.html(
+      twoFactorPage({ ...(await twoFactorState(s)), error }),
+      refused.status,
+      refused.headers,
+    )
+  })
+  app.post('/settings/2fa/disable', requireSession(), async (c) => {
+    const s = c.get('session')
+    const result = await otp.disable(s)
+    if (result.ok) s.flash('2fa', 'Authenticator app removed.')
     return c.redirect('/settings/2fa', 303)
   })
   for (const step of ['confirm', 'verify'] as const) {
@@ -294,19 +352,34 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
         return c.redirect('/settings/2fa', 303)
       }
       const error = `Not accepted (${result.reason}).`
-      return c.html(twoFactorPage({ ...(await twoFactorState(s)), error }), status(result.reason))
+      return c.html(
+        twoFactorPage({ ...(await twoFactorState(s)), error }),
+        status(result.reason),
+        retryAfter(result),
+      )
     })
   }
-  app.post('/api/2fa/enrol', requireSession(), async (c) =>
-    c.json(await otp.startEnrolment(c.get('session'))),
-  )
+  app.post('/api/2fa/enrol', requireSession(), async (c) => {
+    const started = await enrol(c)
+    if (started.ok) return c.json({ secret: started.secret, uri: started.uri })
+    const refused = passwordRefused(started.checked)
+    return c.json(
+      { ok: false, reason: refused.reason, error: 'form field "password": your password' },
+      refused.status,
+      refused.headers,
+    )
+  })
   app.post('/api/2fa/confirm', requireSession(), async (c) => {
     const result = await otp.confirmEnrolment(c.get('session'), (await c.req.parseBody()).code)
-    return result.ok ? c.json(result) : c.json(result, status(result.reason))
+    return result.ok ? c.json(result) : c.json(result, status(result.reason), retryAfter(result))
   })
   app.post('/api/2fa/verify', requireSession(), async (c) => {
     const result = await otp.verify(c.get('session'), (await c.req.parseBody()).code)
-    return result.ok ? c.json(result) : c.json(result, status(result.reason))
+    return result.ok ? c.json(result) : c.json(result, status(result.reason), retryAfter(result))
+  })
+  app.post('/api/2fa/disable', requireSession(), async (c) => {
+    const result = await otp.disable(c.get('session'))
+    return result.ok ? c.json(result) : c.json(result, 409)
   })
 
   // The sensitive operation: needs a second factor within the last 5 minutes.
@@ -317,12 +390,15 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   app.post('/api/password', requireFreshAuth(FRESH_AUTH), async (c) => {
     if (!(await newPassword(c)))
       return c.json({ error: 'form field "password": 12 to 256 characters' }, 400)
-    return c.json({ ok: true }) // the demo keeps its fixed passwords; a real app stores a hash here
+    // the demo keeps its fixed passwords; a real app stores a hash here, then:
+    const others = await c.get('session').destroyOthers()
+    return c.json({ ok: true, otherSessionsEnded: others })
   })
   app.get('/settings/password', requireSession(), (c) => c.html(passwordPage()))
   app.post('/settings/password', requireFreshAuth(FRESH_AUTH), async (c) => {
     if (!(await newPassword(c)))
       return c.html(passwordPage(undefined, 'Use 12 to 256 characters.'), 400)
+    await c.get('session').destroyOthers()
     return c.html(passwordPage('Password changed.'))
   })
 

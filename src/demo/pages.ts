@@ -163,18 +163,38 @@ export function twoFactorPage(state: {
       ${message ? html`<p role="status">${message}</p>` : ''}
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       ${
-        enrolled
-          ? html`<p>An authenticator app is set up.${fresh ? ' You verified it recently.' : ''}</p>
-              ${codeForm('/settings/2fa/verify', 'Verify')}`
-          : pending
-            ? html`<p>Scan this code with an authenticator app, then enter the code it shows.</p>
-                <figure>
-                  ${raw(pending.qrSvg)}
-                  <figcaption>Or enter the key <code>${pending.secret}</code></figcaption>
-                </figure>
-                ${codeForm('/settings/2fa/confirm', 'Confirm')}`
+        pending
+          ? html`<p>Scan this code with an authenticator app, then enter the code it shows.</p>
+              <figure>
+                ${raw(pending.qrSvg)}
+                <figcaption>Or enter the key <code>${pending.secret}</code></figcaption>
+              </figure>
+              ${codeForm('/settings/2fa/confirm', 'Confirm')}`
+          : enrolled
+            ? html`<p>
+                  An authenticator app is set up.${fresh ? ' You verified it recently.' : ''}
+                </p>
+                ${codeForm('/settings/2fa/verify', 'Verify')}
+                ${
+                  fresh
+                    ? html`<form method="post" action="/settings/2fa/enrol">
+                          <button type="submit">Replace the authenticator app</button>
+                        </form>
+                        <form method="post" action="/settings/2fa/disable">
+                          <button type="submit">Remove the authenticator app</button>
+                        </form>`
+                    : html`<p>Verify a code to replace or remove it.</p>`
+                }`
             : html`<form method="post" action="/settings/2fa/enrol">
-                <button type="submit">Set up an authenticator app</button>
+                <label for="password">Your password, to set up an authenticator app</label>
+                <input
+                  id="password"
+                  name="password"
+                  type="password"
+                  autocomplete="current-password"
+                  required
+                />
+                <p><button type="submit">Set up an authenticator app</button></p>
               </form>`
       }
       <p><a href="/settings/password">Change password</a> · <a href="/">Home</a></p>`,

@@ -75,3 +75,12 @@ export function forwardedProto(
     return fetch(request, env)
   }
 }
+
+/**
+ * The client's address behind the one trusted proxy (`TRUST_PROXY=1`): the last entry of
+ * `X-Forwarded-For`, the one that proxy appended (entries before it are the client's to forge).
+ */
+export function forwardedClient(c: { req: { header(name: string): string | undefined } }) {
+  const last = c.req.header('X-Forwarded-For')?.split(',').at(-1)?.trim()
+  return last || undefined
+}

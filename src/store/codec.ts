@@ -16,6 +16,7 @@ export const META_FIELDS = {
   amr: '$m',
   rotatedAt: '$o',
   client: '$h',
+  revokedMethods: '$x',
 } as const satisfies Record<keyof SessionMeta, string>
 
 /** Flash values are data fields under this reserved prefix (read once, then deleted). */
@@ -29,7 +30,7 @@ const NUMBER_META = [
   'authTime',
   'rotatedAt',
 ] as const
-const LIST_META = ['roles', 'amr'] as const
+const LIST_META = ['roles', 'amr', 'revokedMethods'] as const
 
 /** A hash that cannot be a session we wrote (edited by hand, or another program's key). */
 export class PoisonedSessionError extends Error {

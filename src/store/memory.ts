@@ -1,9 +1,16 @@
+import { dataBytes } from '../bytes.js'
+import { SessionLimitError, SessionRequiredError } from '../errors.js'
 import { sessionKeyName, userItemKeyName } from './keys.js'
 import type {
+  Actor,
+  CommitOptions,
   CommitResult,
   CreateOptions,
   CreateResult,
+  DestroyUserOptions,
   ExtendOptions,
+  HitOptions,
+  HitResult,
   LoadOptions,
   LoadResult,
   MovedResult,
@@ -14,6 +21,7 @@ import type {
   Store,
   StoreHealth,
   StoredSession,
+  UserChange,
 } from './types.js'
 import { USER_ITEM_NAME } from './types.js'
 
@@ -75,7 +83,9 @@ class MemoryStore implements Store {
     if (!entry) return null
     if (entry.movedTo !== undefined) return { movedTo: entry.movedTo }
     const refused =
-      options.increment && !options.consume && !addTo(entry.session.fields, options.increment)
+      options.increment &&
+      !options.consume &&
+      !addTo(entry.session.fields, options.increment, options.maxDataBytes)
     const extended = extend(entry.session, options)
     if (extended) this.#index(entry)
     const session = clone(entry.session)
@@ -104,12 +114,13 @@ class MemoryStore implements Store {
   async commit(
     key: SessionKey,
     patch: SessionPatch,
-    options: ExtendOptions,
+    options: CommitOptions,
   ): Promise<CommitResult | MovedResult | null> {
     this.#sweep(options.now)
     const entry = this.#live(key, options.now)
     if (!entry) return null
     if (entry.movedTo !== undefined) return { movedTo: entry.movedTo }
+    checkSize(entry.session.fields, patch, options.maxDataBytes)
     return this.#apply(entry, patch, options)
   }
 
@@ -139,6 +150,7 @@ class MemoryStore implements Store {
     if (entry.movedTo !== undefined) return { movedTo: entry.movedTo }
     const fromName = sessionKeyName('', from)
     if (this.#entries.has(sessionKeyName('', to))) throw new Error('session id collision')
+    checkSize(entry.session.fields, patch, options.maxDataBytes)
     this.#delete(fromName)
     const moved: Entry = { key: { ...to }, session: entry.session }
     moved.session.meta.rotatedAt = options.now
@@ -154,28 +166,46 @@ class MemoryStore implements Store {
     return result
   }
 
-  async updateUser(uid: string, meta: { roles: string[] }, now: number): Promise<number> {
+  async updateUser(uid: string, change: UserChange, now: number, actor?: Actor) {
+    this.#acting(uid, actor)
     let n = 0
     for (const id of [...(this.#users.get(uid)?.keys() ?? [])]) {
-      const entry = this.#live({ id, uid }, now)
+      const entry = id === change.except ? undefined : this.#live({ id, uid }, now)
       if (!entry) continue
-      entry.session.meta.roles = [...meta.roles]
+      const meta = entry.session.meta
+      if (change.roles) meta.roles = [...change.roles]
+      if (change.revokeMethods?.length) {
+        meta.revokedMethods = [
+          ...new Set([...(meta.revokedMethods ?? []), ...change.revokeMethods]),
+        ]
+      }
       n++
     }
     return n
   }
 
-  async hit(uid: string, name: string, windowMs: number, by = 1): Promise<number> {
+  async hit(uid: string, name: string, options: HitOptions): Promise<HitResult> {
+    this.#acting(uid, options.actor)
+    const { windowMs, by = 1, limit } = options
     const key = itemKey(uid, 'h', name)
     const now = Date.now()
     const item = this.#items.get(key)
     const live = item !== undefined && item.until > now
-    const count = (live ? Number(item.value) : 0) + by
-    this.#items.set(key, { value: String(count), until: live ? item.until : now + windowMs })
-    return count
+    const count = live ? Number(item.value) : 0
+    if (limit !== undefined && by > 0 && count + by > limit) {
+      return { count, allowed: false, resetMs: live ? item.until - now : 0 }
+    }
+    if (count + by <= 0 && by < 0) {
+      this.#items.delete(key) // everything given back: no counter is left behind
+      return { count: 0, allowed: true, resetMs: 0 }
+    }
+    const until = live ? item.until : now + windowMs
+    this.#items.set(key, { value: String(count + by), until })
+    return { count: count + by, allowed: true, resetMs: until - now }
   }
 
-  async claim(uid: string, name: string, ttlMs: number): Promise<boolean> {
+  async claim(uid: string, name: string, ttlMs: number, actor?: Actor): Promise<boolean> {
+    this.#acting(uid, actor)
     const key = itemKey(uid, 'c', name)
     const now = Date.now()
     const item = this.#items.get(key)
@@ -184,18 +214,21 @@ class MemoryStore implements Store {
     return true
   }
 
-  async getUserValue(uid: string, name: string): Promise<string | null> {
+  async getUserValue(uid: string, name: string, actor?: Actor): Promise<string | null> {
+    this.#acting(uid, actor)
     const item = this.#items.get(itemKey(uid, 'v', name))
     return item && item.until > Date.now() ? item.value : null
   }
 
-  async setUserValue(uid: string, name: string, value: string | null): Promise<void> {
+  async setUserValue(uid: string, name: string, value: string | null, actor?: Actor) {
+    this.#acting(uid, actor)
     const key = itemKey(uid, 'v', name)
     if (value === null) this.#items.delete(key)
     else this.#items.set(key, { value, until: Infinity })
   }
 
-  async destroy(key: SessionKey): Promise<void> {
+  async destroy(key: SessionKey, actor?: Actor): Promise<void> {
+    if (key.uid !== undefined) this.#acting(key.uid, actor)
     const name = sessionKeyName('', key)
     const movedTo = this.#entries.get(name)?.movedTo
     this.#delete(name)
@@ -203,27 +236,50 @@ class MemoryStore implements Store {
     if (movedTo !== undefined) this.#delete(sessionKeyName('', { id: movedTo, uid: key.uid }))
   }
 
-  async destroyUser(uid: string, now: number): Promise<number> {
+  async destroyUser(uid: string, now: number, options: DestroyUserOptions = {}) {
+    this.#acting(uid, options.actor)
     const ids = this.#users.get(uid)
     if (!ids) return 0
     let live = 0
     for (const id of [...ids.keys()]) {
+      if (id === options.except) continue
       if (this.#live({ id, uid }, now)?.movedTo === undefined) live++
       this.#delete(sessionKeyName('', { id, uid }))
     }
-    this.#users.delete(uid)
+    if (options.except === undefined) this.#users.delete(uid)
     return live
   }
 
-  async listUser(uid: string, now: number): Promise<SessionSummary[]> {
+  async listUser(uid: string, now: number, actor?: Actor): Promise<SessionSummary[]> {
+    this.#acting(uid, actor)
     const out: SessionSummary[] = []
     for (const id of [...(this.#users.get(uid)?.keys() ?? [])]) {
       const entry = this.#live({ id, uid }, now)
       if (!entry) continue
-      const { createdAt, lastSeenAt, expiresAt, authTime, amr, client } = entry.session.meta
-      out.push({ id, createdAt, lastSeenAt, expiresAt, authTime, amr: amr && [...amr], client })
+      const m = entry.session.meta
+      out.push({
+        id,
+        createdAt: m.createdAt,
+        lastSeenAt: m.lastSeenAt,
+        expiresAt: m.expiresAt,
+        authTime: m.authTime,
+        amr: m.amr && [...m.amr],
+        client: m.client,
+        ...(m.revokedMethods && { revokedMethods: [...m.revokedMethods] }),
+      })
     }
     return out.sort((a, b) => a.expiresAt - b.expiresAt)
+  }
+
+  /**
+   * Refuses (SessionRequiredError) unless the acting session of `uid` is live: the check and
+   * the operation run in one synchronous step, as the Redis scripts do.
+   */
+  #acting(uid: string, actor: Actor | undefined): void {
+    if (actor === undefined) return
+    let entry = this.#live({ id: actor.id, uid }, actor.now)
+    if (entry?.movedTo !== undefined) entry = this.#live({ id: entry.movedTo, uid }, actor.now)
+    if (!entry || entry.movedTo !== undefined) throw new SessionRequiredError()
   }
 
   async ping(): Promise<StoreHealth> {
@@ -300,14 +356,38 @@ function extend(session: StoredSession, { now, extendIfBefore, extendTo }: Exten
   return true
 }
 
-/** The Redis scripts' integer rule: the field and the sum must both be safe integers. */
-function addTo(fields: Record<string, string>, { field, by }: { field: string; by: number }) {
+/**
+ * The Redis scripts' integer rule: the field and the sum must both be safe integers; and their
+ * size rule (a SessionLimitError when the new value takes the data past `maxDataBytes`).
+ */
+function addTo(
+  fields: Record<string, string>,
+  { field, by }: { field: string; by: number },
+  maxDataBytes: number | undefined,
+) {
   const text = Object.hasOwn(fields, field) ? fields[field]! : '0'
   if (text.length > 17 || !/^-?\d+$/.test(text)) return false
   const sum = Number(text) + by
   if (!Number.isSafeInteger(Number(text)) || !Number.isSafeInteger(sum)) return false
+  checkSize(fields, { set: { [field]: String(sum) }, del: [] }, maxDataBytes)
   fields[field] = String(sum)
   return true
+}
+
+/** The scripts' size rule: a write may not grow the data past `max` (nothing is written). */
+function checkSize(
+  fields: Record<string, string>,
+  patch: Pick<SessionPatch, 'set' | 'del'>,
+  max: number | undefined,
+): void {
+  if (max === undefined) return
+  const after: Record<string, string> = { ...fields }
+  for (const name of patch.del) delete after[name]
+  Object.assign(after, patch.set)
+  const bytes = dataBytes(after)
+  if (bytes > max && bytes > dataBytes(fields)) {
+    throw new SessionLimitError(`session data exceeds ${max} bytes`)
+  }
 }
 
 function itemKey(uid: string, kind: 'h' | 'c' | 'v', name: string): string {
@@ -320,5 +400,6 @@ function clone(session: StoredSession): StoredSession {
   const meta = { ...session.meta }
   if (meta.roles) meta.roles = [...meta.roles]
   if (meta.amr) meta.amr = [...meta.amr]
+  if (meta.revokedMethods) meta.revokedMethods = [...meta.revokedMethods]
   return { fields: { ...session.fields }, meta }
 }

@@ -7,20 +7,33 @@
 import {
   SessionError,
   SessionLimitError,
+  SessionRequiredError,
   StoreError,
   StoreTimeoutError,
   withTimeout,
 } from '../errors.js'
 import { encodeMeta, decodeSession, FLASH_PREFIX, PoisonedSessionError } from './codec.js'
 import { sessionKeyName, userIndexKeyName, userItemKeyName } from './keys.js'
-import { EXISTS, POISONED, SCRIPTS, SUMMARY_FIELDS, type LuaScript } from './scripts.js'
+import {
+  EXISTS,
+  NOT_LIVE,
+  POISONED,
+  SCRIPTS,
+  SUMMARY_FIELDS,
+  TOO_LARGE,
+  type LuaScript,
+} from './scripts.js'
 import {
   RESERVED_PREFIX,
   USER_ITEM_NAME,
+  type Actor,
+  type CommitOptions,
   type CommitResult,
   type CreateOptions,
   type CreateResult,
-  type ExtendOptions,
+  type DestroyUserOptions,
+  type HitOptions,
+  type HitResult,
   type LoadOptions,
   type LoadResult,
   type MovedResult,
@@ -30,6 +43,7 @@ import {
   type SessionSummary,
   type Store,
   type StoredSession,
+  type UserChange,
 } from './types.js'
 
 /** One script call as the transport sends it. */
@@ -125,8 +139,15 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
       ? [sessionKeyName(prefix, key)]
       : [sessionKeyName(prefix, key), userIndexKeyName(prefix, key.uid)]
 
-  async function destroy(key: SessionKey): Promise<void> {
-    await run(SCRIPTS.destroy, keysOf(key), [key.id], true)
+  /** The key of the acting session (the user's slot), for the scripts' liveness check. */
+  const actorKeys = (uid: string, actor: Actor | undefined): string[] =>
+    actor === undefined ? [] : [sessionKeyName(prefix, { id: actor.id, uid })]
+  const actorNow = (actor: Actor | undefined) => (actor === undefined ? '' : int(actor.now))
+
+  async function destroy(key: SessionKey, actor?: Actor): Promise<void> {
+    const keys = keysOf(key)
+    if (actor !== undefined && key.uid !== undefined) keys.push(...actorKeys(key.uid, actor))
+    live(await run(SCRIPTS.destroy, keys, [key.id, actorNow(actor)], true))
   }
 
   return {
@@ -142,12 +163,13 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
       ]
       if (o.increment) {
         checkField(o.increment.field)
-        args.push(o.increment.field, int(o.increment.by))
+        args.push(o.increment.field, int(o.increment.by), optionalInt(o.maxDataBytes))
       }
       const reply = await run(SCRIPTS.load, keysOf(key), args)
       if (reply === null || reply === undefined) return null
       if (reply === POISONED)
         throw new PoisonedSessionError('session entry is not a valid session hash')
+      if (reply === TOO_LARGE) throw tooLarge(o.maxDataBytes)
       if (Array.isArray(reply) && reply[0] === 'moved') return { movedTo: str(reply[1]) }
       // a live session comes as one JSON text: [flags, field, value, ...]
       const flat = jsonList(reply, 'load')
@@ -194,7 +216,7 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
     async commit(
       key: SessionKey,
       patch: SessionPatch,
-      o: ExtendOptions,
+      o: CommitOptions,
     ): Promise<CommitResult | MovedResult | null> {
       for (const name of Object.keys(patch.set)) checkField(name)
       for (const name of patch.del) checkField(name)
@@ -207,10 +229,12 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
         key.id,
         expiresAt === undefined ? '' : int(expiresAt),
         String(pairs.length),
+        optionalInt(o.maxDataBytes),
         ...pairs,
         ...patch.del,
       ]
       const reply = await run(SCRIPTS.commit, keysOf(key), args)
+      if (reply === TOO_LARGE) throw tooLarge(o.maxDataBytes)
       return commitResult(reply, 'commit')
     },
 
@@ -234,55 +258,65 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
         to.id,
         int(o.graceMs),
         String(pairs.length),
+        optionalInt(o.maxDataBytes),
         ...pairs,
         ...patch.del,
       ]
       const reply = await run(SCRIPTS.rotate, keys, args)
       if (reply === EXISTS) throw new StoreError('session id collision: the key already exists')
+      if (reply === TOO_LARGE) throw tooLarge(o.maxDataBytes)
       return commitResult(reply, 'rotate')
     },
 
-    async updateUser(uid: string, meta: { roles: string[] }, now: number): Promise<number> {
-      const roles = JSON.stringify(meta.roles)
-      return integer(
-        await run(SCRIPTS.updateUser, [userIndexKeyName(prefix, uid)], [int(now), roles]),
-        'updateUser',
-      )
+    async updateUser(uid: string, change: UserChange, now: number, actor?: Actor) {
+      const args = [
+        int(now),
+        change.roles === undefined ? '' : JSON.stringify(change.roles),
+        change.revokeMethods?.length ? JSON.stringify(change.revokeMethods) : '',
+        change.except ?? '',
+      ]
+      const keys = [userIndexKeyName(prefix, uid), ...actorKeys(uid, actor)]
+      return integer(live(await run(SCRIPTS.updateUser, keys, args)), 'updateUser')
     },
 
-    async hit(uid: string, name: string, windowMs: number, by = 1): Promise<number> {
-      const reply = await run(SCRIPTS.hit, [item(uid, 'h', name)], [int(windowMs), int(by)])
-      return integer(reply, 'hit')
+    async hit(uid: string, name: string, o: HitOptions): Promise<HitResult> {
+      const keys = [item(uid, 'h', name), ...actorKeys(uid, o.actor)]
+      const args = [int(o.windowMs), int(o.by ?? 1), optionalInt(o.limit), actorNow(o.actor)]
+      const [count, allowed, resetMs] = list(live(await run(SCRIPTS.hit, keys, args)), 'hit')
+      return {
+        count: integer(count, 'hit'),
+        allowed: integer(allowed, 'hit') === 1,
+        resetMs: integer(resetMs, 'hit'),
+      }
     },
 
-    async claim(uid: string, name: string, ttlMs: number): Promise<boolean> {
-      return integer(await run(SCRIPTS.claim, [item(uid, 'c', name)], [int(ttlMs)]), 'claim') === 1
+    async claim(uid: string, name: string, ttlMs: number, actor?: Actor): Promise<boolean> {
+      const keys = [item(uid, 'c', name), ...actorKeys(uid, actor)]
+      const reply = live(await run(SCRIPTS.claim, keys, [int(ttlMs), actorNow(actor)]))
+      return integer(reply, 'claim') === 1
     },
 
-    async getUserValue(uid: string, name: string): Promise<string | null> {
-      const reply = await run(SCRIPTS.userValue, [item(uid, 'v', name)], ['get'])
+    async getUserValue(uid: string, name: string, actor?: Actor): Promise<string | null> {
+      const keys = [item(uid, 'v', name), ...actorKeys(uid, actor)]
+      const reply = live(await run(SCRIPTS.userValue, keys, ['get', actorNow(actor)]))
       return reply === null || reply === undefined || reply === false ? null : str(reply)
     },
 
-    async setUserValue(uid: string, name: string, value: string | null): Promise<void> {
-      const args = value === null ? ['del'] : ['set', value]
-      await run(SCRIPTS.userValue, [item(uid, 'v', name)], args, true)
-    },
-    async destroyUser(uid: string, now: number): Promise<number> {
-      const reply = await run(
-        SCRIPTS.destroyUser,
-        [userIndexKeyName(prefix, uid)],
-        [int(now)],
-        true,
-      )
-      return integer(reply, 'destroyUser')
+    async setUserValue(uid: string, name: string, value: string | null, actor?: Actor) {
+      const keys = [item(uid, 'v', name), ...actorKeys(uid, actor)]
+      const args = value === null ? ['del', actorNow(actor)] : ['set', actorNow(actor), value]
+      live(await run(SCRIPTS.userValue, keys, args, true))
     },
 
-    async listUser(uid: string, now: number): Promise<SessionSummary[]> {
-      const flat = list(
-        await run(SCRIPTS.listUser, [userIndexKeyName(prefix, uid)], [int(now)]),
-        'listUser',
-      )
+    async destroyUser(uid: string, now: number, o: DestroyUserOptions = {}): Promise<number> {
+      const keys = [userIndexKeyName(prefix, uid), ...actorKeys(uid, o.actor)]
+      const reply = await run(SCRIPTS.destroyUser, keys, [int(now), o.except ?? ''], true)
+      return integer(live(reply), 'destroyUser')
+    },
+
+    async listUser(uid: string, now: number, actor?: Actor): Promise<SessionSummary[]> {
+      const keys = [userIndexKeyName(prefix, uid), ...actorKeys(uid, actor)]
+      const flat = list(live(await run(SCRIPTS.listUser, keys, [int(now)])), 'listUser')
       return decodeSummaries(flat)
     },
   }
@@ -291,6 +325,20 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
     if (!USER_ITEM_NAME.test(name)) throw new StoreError('invalid per-user item name')
     return userItemKeyName(prefix, uid, kind, name)
   }
+}
+
+/**
+ * A per-user script's reply, unless it says the acting session is not live ({@link NOT_LIVE},
+ * bare or, from `userValue`, wrapped in a table).
+ */
+function live(reply: unknown): unknown {
+  if (reply === NOT_LIVE || (Array.isArray(reply) && reply.length === 1 && reply[0] === NOT_LIVE))
+    throw new SessionRequiredError()
+  return reply
+}
+
+function tooLarge(max: number | undefined): SessionLimitError {
+  return new SessionLimitError(`session data exceeds ${max} bytes`)
 }
 
 /** Decodes a commit-shaped reply: nil (gone), poisoned, moved, or `[expiresAt, extended]`. */
@@ -324,6 +372,7 @@ export function decodeSummaries(flat: readonly unknown[]): SessionSummary[] {
         authTime: meta.authTime,
         amr: meta.amr,
         client: meta.client,
+        ...(meta.revokedMethods && { revokedMethods: meta.revokedMethods }),
       })
     } catch (err) {
       if (!(err instanceof PoisonedSessionError)) throw err
@@ -337,6 +386,11 @@ function checkField(name: string): void {
   if (name.length === 0 || (name.startsWith(RESERVED_PREFIX) && !name.startsWith(FLASH_PREFIX))) {
     throw new SessionLimitError('session field names must not be empty or start with "$"', 400)
   }
+}
+
+/** An optional integer argument: '' when absent. */
+function optionalInt(n: number | undefined): string {
+  return n === undefined ? '' : int(n)
 }
 
 /** An integer argument as Redis text (epoch milliseconds keep every digit). */

@@ -31,26 +31,32 @@
 export const POISONED = -1
 /** Returned by `create` when the session key already exists (nothing was written). */
 export const EXISTS = -2
+/** Returned by a per-user script whose acting session is not live (nothing was done). */
+export const NOT_LIVE = -3
+/** Returned when a write would take the session's data past `maxDataBytes` (nothing written). */
+export const TOO_LARGE = -4
 
 /** Shared helpers, prepended to every script. */
-const PRELUDE = `
-local function int(x) return string.format('%.0f', x) end
--- A strict integer (at most 16 digits), or nil.
-local function num(s)
+// The Lua helpers, prepended to every script; their comments stay out of the script text
+// (it is sent to Redis and shipped in every edge bundle).
+const PRELUDE = [
+  `local function int(x) return string.format('%.0f', x) end`,
+  // A strict integer (at most 16 digits), or nil.
+  `local function num(s)
   if type(s) ~= 'string' or #s > 17 or not string.match(s, '^%-?%d+$') then return nil end
   return tonumber(s)
-end
--- HSET / HDEL over a slice of a flat array, in chunks (unpack has a stack limit).
-local function chunked(cmd, key, list, from, to, step)
+end`,
+  // HSET / HDEL over a slice of a flat array, in chunks (unpack has a stack limit).
+  `local function chunked(cmd, key, list, from, to, step)
   local i = from
   while i <= to do
     local j = math.min(i + step - 1, to)
     redis.call(cmd, key, unpack(list, i, j))
     i = j + 1
   end
-end
--- Prunes the index, then makes it live as long as its last member; deletes it when empty.
-local function touchIndex(idx, nowS)
+end`,
+  // Prunes the index, then makes it live as long as its last member; deletes it when empty.
+  `local function touchIndex(idx, nowS)
   redis.call('ZREMRANGEBYSCORE', idx, '-inf', nowS)
   local last = redis.call('ZREVRANGE', idx, 0, 0, 'WITHSCORES')
   if #last == 0 then
@@ -58,11 +64,11 @@ local function touchIndex(idx, nowS)
     return
   end
   redis.call('PEXPIRE', idx, int(math.max(tonumber(last[2]) - tonumber(nowS), 1)))
-end
--- 'bad' ($e/$a malformed) | 'gone' (a deadline passed) | 'live', e, a, aS | 'moved', id (a
--- rotation alias: a hash holding $mv, the id the session moved to, and $e, the end of the grace
--- window; past it the alias is 'gone'), from the raw $e, $a and $mv of an existing hash
-local function classify(eS, aS, mv, now)
+end`,
+  // 'bad' ($e/$a malformed) | 'gone' (a deadline passed) | 'live', e, a, aS | 'moved', id (a
+  // rotation alias: a hash holding $mv, the id the session moved to, and $e, the end of the grace
+  // window; past it the alias is 'gone'), from the raw $e, $a and $mv of an existing hash
+  `local function classify(eS, aS, mv, now)
   if mv then
     local aliasEnd = num(eS)
     if aliasEnd and now < aliasEnd then return 'moved', mv end
@@ -72,47 +78,78 @@ local function classify(eS, aS, mv, now)
   if not e or not a then return 'bad' end
   if now >= e or now >= a then return 'gone' end
   return 'live', e, a, aS
-end
--- 'none' | 'bad' (not a hash, or see classify) | what classify says. One command in the common
--- case: a key of another type answers HMGET with an error (pcall), and only a hash without any
--- of the three fields needs EXISTS to be told from a missing key.
-local function state(key, now)
+end`,
+  // 'none' | 'bad' (not a hash, or see classify) | what classify says. One command in the common
+  // case: a key of another type answers HMGET with an error (pcall), and only a hash without any
+  // of the three fields needs EXISTS to be told from a missing key.
+  `local function state(key, now)
   local m = redis.pcall('HMGET', key, '$e', '$a', '$mv')
   if m.err then return 'bad' end
   if not (m[1] or m[2] or m[3]) and redis.call('EXISTS', key) == 0 then return 'none' end
   return classify(m[1], m[2], m[3], now)
-end
-local function drop(key, idx, id, nowS)
+end`,
+  `local function drop(key, idx, id, nowS)
   redis.call('DEL', key)
   if idx then
     redis.call('ZREM', idx, id)
     touchIndex(idx, nowS)
   end
-end
--- The reply for a key that is not a live session (wrapped in a table, so that a nil reply can
--- be told from "live"), or nil when it is live: gone entries are deleted on the way.
-local function notLive(st, e, key, idx, id, nowS)
+end`,
+  // The reply for a key that is not a live session (wrapped in a table, so that a nil reply can
+  // be told from "live"), or nil when it is live: gone entries are deleted on the way.
+  `local function notLive(st, e, key, idx, id, nowS)
   if st == 'live' then return nil end
   if st == 'bad' then return { ${POISONED} } end
   if st == 'moved' then return { { 'moved', e } } end
   if st == 'gone' then drop(key, idx, id, nowS) end
   return { false }
-end
--- The extension rule shared by load and commit: when e <= before, move to min(to, a) if later.
-local function extension(e, a, aS, before, to, toS)
+end`,
+  // Whether the session at key may act for its user at now: live, or a rotation alias inside
+  // its grace window whose target is live (same user, same slot; session ids are 43 characters).
+  `local function acting(key, now)
+  local st, mv = state(key, now)
+  if st == 'moved' then st = state(string.sub(key, 1, #key - 43) .. mv, now) end
+  return st == 'live'
+end`,
+  // Data fields count towards the size limit (metadata does not; flash values are data).
+  `local function isData(f) return string.sub(f, 1, 1) ~= '$' or string.sub(f, 1, 3) == '$f:' end`,
+  // Data bytes (names plus values) of a flat HGETALL reply h, before and after deleting the
+  // names list[dfrom..dto] and then setting the pairs list[sfrom..sto].
+  `local function dataBytes(h, list, sfrom, sto, dfrom, dto)
+  local size, before = {}, 0
+  for i = 1, #h, 2 do
+    if isData(h[i]) then
+      size[h[i]] = #h[i] + #h[i + 1]
+      before = before + size[h[i]]
+    end
+  end
+  for i = dfrom, dto do size[list[i]] = nil end
+  for i = sfrom, sto, 2 do
+    if isData(list[i]) then size[list[i]] = #list[i] + #list[i + 1] end
+  end
+  local after = 0
+  for _, n in pairs(size) do after = after + n end
+  return before, after
+end`,
+  // Whether a write is refused by the limit: it grows the data past max (a write that shrinks
+  // a session already over a lowered limit still goes through).
+  `local function tooLarge(max, before, after) return max and after > max and after > before end`,
+  // The extension rule shared by load and commit: when e <= before, move to min(to, a) if later.
+  `local function extension(e, a, aS, before, to, toS)
   if e > before then return nil end
   local newE, newS = to, toS
   if a < to then newE, newS = a, aS end
   if newE <= e then return nil end
   return newE, newS
-end
-`
+end`,
+].join('\n')
 
 /**
  * `load`. KEYS: session key, [user index]. ARGV: now, extendIfBefore, extendTo, consume
- * ('1'|'0'), id, [field, by]: with a field, first add `by` to the integer it holds (missing
- * counts as 0; refused, nothing changed, unless both it and the sum are safe integers, i.e.
- * within 2^53 - 1).
+ * ('1'|'0'), id, [field, by, maxDataBytes ('' none)]: with a field, first add `by` to the
+ * integer it holds (missing counts as 0; refused, nothing changed, unless both it and the sum
+ * are safe integers, i.e. within 2^53 - 1; {@link TOO_LARGE}, nothing changed, when the new
+ * value takes the data past maxDataBytes).
  * Returns nil when gone (a gone hash found expired is deleted, with its index member);
  * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or the JSON text
  * (cjson) of `[flags, field, value, field, value, ...]`: HGETALL with `$e` and `$l` already
@@ -147,6 +184,8 @@ if field and not consume then
   local sum = n and math.abs(n) <= 9007199254740991 and n + tonumber(ARGV[7])
   if sum and math.abs(sum) <= 9007199254740991 then
     local text = int(sum)
+    local before, after = dataBytes(h, { field, text }, 1, 2, 1, 0)
+    if tooLarge(tonumber(ARGV[8]), before, after) then return ${TOO_LARGE} end
     redis.call('HSET', key, field, text)
     if at then
       h[at] = text
@@ -189,9 +228,10 @@ return cjson.encode(h)
 
 /**
  * `commit`. KEYS: session key, [user index]. ARGV: now, extendIfBefore, extendTo, id,
- * explicit expiresAt ('' for none), n, then n strings of field/value pairs to HSET (data and
- * metadata), then the field names to HDEL.
+ * explicit expiresAt ('' for none), n, maxDataBytes ('' for none), then n strings of
+ * field/value pairs to HSET (data and metadata), then the field names to HDEL.
  * Returns nil when gone (nothing written; an expired hash is deleted); {@link POISONED};
+ * {@link TOO_LARGE} (nothing written);
  * `['moved', id]` for a rotation alias (nothing written); or
  * `[expiresAt (string), extended (0|1)]`. Sets `$l` to now; with a uid, ZADDs the index score,
  * prunes the index and sets its TTL to its last score.
@@ -204,8 +244,13 @@ local st, e, a, aS = state(key, now)
 local stop = notLive(st, e, key, idx, id, nowS)
 if stop then return stop[1] end
 local n = tonumber(ARGV[6])
-if #ARGV >= 7 + n then chunked('HDEL', key, ARGV, 7 + n, #ARGV, 200) end
-if n > 0 then chunked('HSET', key, ARGV, 7, 6 + n, 200) end
+local max = tonumber(ARGV[7])
+if max then
+  local before, after = dataBytes(redis.call('HGETALL', key), ARGV, 8, 7 + n, 8 + n, #ARGV)
+  if tooLarge(max, before, after) then return ${TOO_LARGE} end
+end
+if #ARGV >= 8 + n then chunked('HDEL', key, ARGV, 8 + n, #ARGV, 200) end
+if n > 0 then chunked('HSET', key, ARGV, 8, 7 + n, 200) end
 redis.call('HSET', key, '$l', nowS)
 local eS = redis.call('HGET', key, '$e')
 local moved = false
@@ -280,11 +325,13 @@ return evicted
 `
 
 /**
- * `destroy`. KEYS: session key, [user index]. ARGV: id.
- * Returns 1 when a hash was deleted, else 0. Deletes the index when it becomes empty. Through a
+ * `destroy`. KEYS: session key, [user index, [acting session]]. ARGV: id, now.
+ * Returns 1 when a hash was deleted, else 0, or {@link NOT_LIVE} (nothing deleted) when an
+ * acting session is given and is not live. Deletes the index when it becomes empty. Through a
  * rotation alias, the session it points to is deleted too.
  */
 const DESTROY = `
+if KEYS[3] and not acting(KEYS[3], tonumber(ARGV[2])) then return ${NOT_LIVE} end
 -- Destroying through a rotation alias ends the session it points to (same user, same slot).
 if KEYS[2] and redis.call('TYPE', KEYS[1])['ok'] == 'hash' then
   local mv = redis.call('HGET', KEYS[1], '$mv')
@@ -302,36 +349,44 @@ return n
 `
 
 /**
- * `destroyUser`. KEYS: user index. ARGV: now.
- * Deletes every session listed in the index and the index. Returns how many were live (a hash
- * with valid deadlines after now).
+ * `destroyUser`. KEYS: user index, [acting session]. ARGV: now, id to keep ('' for none).
+ * Deletes every session listed in the index but the one kept, and the index when nothing is
+ * kept. Returns how many were live (a hash with valid deadlines after now), or
+ * {@link NOT_LIVE} (nothing deleted).
  */
 const DESTROY_USER = `
 local idx = KEYS[1]
-local now = tonumber(ARGV[1])
+local nowS, keep = ARGV[1], ARGV[2]
+local now = tonumber(nowS)
+if KEYS[2] and not acting(KEYS[2], now) then return ${NOT_LIVE} end
 local live = 0
 for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
-  local k = idx .. ':' .. m
-  if state(k, now) == 'live' then live = live + 1 end
-  redis.call('DEL', k)
+  if m ~= keep then
+    local k = idx .. ':' .. m
+    if state(k, now) == 'live' then live = live + 1 end
+    redis.call('DEL', k)
+    redis.call('ZREM', idx, m)
+  end
 end
-redis.call('DEL', idx)
+if keep == '' then redis.call('DEL', idx) else touchIndex(idx, nowS) end
 return live
 `
 
 /** Summary fields read per listed session, in the order `listUser` returns them after the id. */
-export const SUMMARY_FIELDS = ['$c', '$l', '$e', '$a', '$t', '$m', '$h'] as const
+export const SUMMARY_FIELDS = ['$c', '$l', '$e', '$a', '$t', '$m', '$h', '$x'] as const
 
 /**
- * `listUser`. KEYS: user index. ARGV: now.
+ * `listUser`. KEYS: user index, [acting session]. ARGV: now.
  * Prunes the index (scores <= now), then reads the members scored after now, soonest first, and
- * returns a flat array of 8-tuples `[id, $c, $l, $e, $a, $t, $m, $h, ...]` (nil for a missing
- * field). Members whose hash vanished or expired are removed; poisoned ones are skipped.
+ * returns a flat array of tuples `[id, ...SUMMARY_FIELDS, ...]` (nil for a missing field), or
+ * {@link NOT_LIVE}. Members whose hash vanished or expired are removed; poisoned ones are
+ * skipped.
  */
 const LIST_USER = `
 local idx = KEYS[1]
 local nowS = ARGV[1]
 local now = tonumber(nowS)
+if KEYS[2] and not acting(KEYS[2], now) then return ${NOT_LIVE} end
 redis.call('ZREMRANGEBYSCORE', idx, '-inf', nowS)
 local out = {}
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', idx, '(' .. nowS, '+inf')) do
@@ -354,13 +409,13 @@ return out
 
 /**
  * `rotate`. KEYS: from key, to key, user index (one slot: the user's). ARGV: now,
- * extendIfBefore, extendTo, from id, to id, graceMs, n, then n strings of field/value pairs to
- * HSET, then field names to HDEL.
+ * extendIfBefore, extendTo, from id, to id, graceMs, n, maxDataBytes ('' for none), then n
+ * strings of field/value pairs to HSET, then field names to HDEL.
  * Copies the whole hash server-side (writes that landed since the caller read it are kept),
  * applies the patch, sets `$l`/`$o`, extends like commit, moves the index member, and leaves
  * the from key as an alias (`$mv` = to id) living min(graceMs, deadline).
  * Returns nil (gone), {@link POISONED}, `['moved', id]` (already rotated: nothing written),
- * {@link EXISTS}, or `[expiresAt, extended (0|1)]`.
+ * {@link EXISTS}, {@link TOO_LARGE}, or `[expiresAt, extended (0|1)]`.
  */
 const ROTATE = `
 local from, to, idx = KEYS[1], KEYS[2], KEYS[3]
@@ -371,10 +426,15 @@ local stop = notLive(st, e, from, idx, fromId, nowS)
 if stop then return stop[1] end
 if redis.call('EXISTS', to) == 1 then return ${EXISTS} end
 local h = redis.call('HGETALL', from)
-chunked('HSET', to, h, 1, #h, 200)
 local n = tonumber(ARGV[7])
-if #ARGV >= 8 + n then chunked('HDEL', to, ARGV, 8 + n, #ARGV, 200) end
-if n > 0 then chunked('HSET', to, ARGV, 8, 7 + n, 200) end
+local max = tonumber(ARGV[8])
+if max then
+  local before, after = dataBytes(h, ARGV, 9, 8 + n, 9 + n, #ARGV)
+  if tooLarge(max, before, after) then return ${TOO_LARGE} end
+end
+chunked('HSET', to, h, 1, #h, 200)
+if #ARGV >= 9 + n then chunked('HDEL', to, ARGV, 9 + n, #ARGV, 200) end
+if n > 0 then chunked('HSET', to, ARGV, 9, 8 + n, 200) end
 redis.call('HSET', to, '$l', nowS, '$o', nowS)
 local eS = redis.call('HGET', to, '$e')
 local extended = 0
@@ -395,17 +455,34 @@ return { eS, extended }
 `
 
 /**
- * \`updateUser\`. KEYS: user index. ARGV: now, roles (JSON).
- * Sets \`$r\` on every live session of the user. Returns how many.
+ * `updateUser`. KEYS: user index, [acting session]. ARGV: now, roles (JSON, '' to keep),
+ * methods to revoke (JSON, '' for none), id to leave out ('' for none).
+ * Sets `$r` and adds to `$x` (revoked methods) on every live session of the user but the one
+ * left out. Returns how many, or {@link NOT_LIVE} (nothing changed).
  */
 const UPDATE_USER = `
 local idx = KEYS[1]
 local now = tonumber(ARGV[1])
+if KEYS[2] and not acting(KEYS[2], now) then return ${NOT_LIVE} end
+local revoke = ARGV[3] ~= '' and cjson.decode(ARGV[3]) or nil
 local n = 0
 for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
   local k = idx .. ':' .. m
-  if state(k, now) == 'live' then
-    redis.call('HSET', k, '$r', ARGV[2])
+  if m ~= ARGV[4] and state(k, now) == 'live' then
+    if ARGV[2] ~= '' then redis.call('HSET', k, '$r', ARGV[2]) end
+    if revoke then
+      local list, seen = {}, {}
+      local ok, cur = pcall(cjson.decode, redis.call('HGET', k, '$x') or '[]')
+      for _, v in ipairs(ok and type(cur) == 'table' and cur or {}) do
+        if type(v) == 'string' and not seen[v] then
+          list[#list + 1], seen[v] = v, true
+        end
+      end
+      for _, v in ipairs(revoke) do
+        if not seen[v] then list[#list + 1], seen[v] = v, true end
+      end
+      redis.call('HSET', k, '$x', cjson.encode(list))
+    end
     n = n + 1
   end
 end
@@ -413,25 +490,54 @@ return n
 `
 
 /**
- * `hit`. KEYS: counter. ARGV: windowMs, by. A fixed-window counter: adds `by` (0 reads) and
- * starts the window when the counter has none. Returns the count.
+ * `hit`. KEYS: counter, [acting session]. ARGV: windowMs, by, limit ('' none), now.
+ * A fixed-window counter: adds `by` (0 reads, negative gives back) and starts the window when
+ * the counter has none; a counter given back to 0 is deleted. With a limit, an addition that
+ * would take the count above it is refused and changes nothing. Returns `[count, allowed (0|1), ms left in the window]`, or
+ * {@link NOT_LIVE}.
  */
 const HIT = `
-local c = redis.call('INCRBY', KEYS[1], ARGV[2])
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return c
+if KEYS[2] and not acting(KEYS[2], tonumber(ARGV[4])) then return ${NOT_LIVE} end
+local by, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+local allowed = 1
+if limit and by > 0 and c + by > limit then
+  allowed = 0
+else
+  c = redis.call('INCRBY', KEYS[1], ARGV[2])
+  -- everything given back: no counter is left behind
+  if c <= 0 and by < 0 then
+    redis.call('DEL', KEYS[1])
+    return { 0, 1, 0 }
+  end
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if allowed == 1 and ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return { c, allowed, math.max(ttl, 0) }
 `
 
-/** \`claim\`. KEYS: marker. ARGV: ttlMs. Returns 1 when newly set, 0 when it already existed. */
+/**
+ * \`claim\`. KEYS: marker, [acting session]. ARGV: ttlMs, now. Returns 1 when newly set, 0 when
+ * it already existed, or {@link NOT_LIVE}.
+ */
 const CLAIM = `
+if KEYS[2] and not acting(KEYS[2], tonumber(ARGV[2])) then return ${NOT_LIVE} end
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0
 `
 
-/** \`userValue\`. KEYS: value key. ARGV: 'get' | 'set' value | 'del'. */
+/**
+ * \`userValue\`. KEYS: value key, [acting session]. ARGV: 'get' | 'set' | 'del', now, [value].
+ * Returns what GET, SET or DEL return, or {@link NOT_LIVE} (as a table, so that it cannot be
+ * told apart from a stored value).
+ */
 const USER_VALUE = `
+if KEYS[2] and not acting(KEYS[2], tonumber(ARGV[2])) then return { ${NOT_LIVE} } end
 if ARGV[1] == 'get' then return redis.call('GET', KEYS[1]) end
-if ARGV[1] == 'set' then return redis.call('SET', KEYS[1], ARGV[2]) end
+if ARGV[1] == 'set' then return redis.call('SET', KEYS[1], ARGV[3]) end
 return redis.call('DEL', KEYS[1])
 `
 

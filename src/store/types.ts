@@ -13,6 +13,11 @@
  * - The backing TTL always equals `meta.expiresAt - now` at the moment it is set: the store TTL
  *   and `meta.expiresAt` move together, and the middleware derives the cookie `Max-Age` from the
  *   same value.
+ * - Per-user operations given an {@link Actor} run only while that session is live, checked in
+ *   the same atomic step; otherwise they change nothing and reject with `SessionRequiredError`.
+ * - Writes given `maxDataBytes` are refused (a `SessionLimitError`, nothing written) when the
+ *   session's data fields would hold more than that many bytes (the UTF-8 bytes of every data field's name and
+ *   stored value, flash values included, metadata not: `dataBytes` in `../bytes.ts`).
  * - Authenticated sessions (`key.uid` set) are listed in a per-user index whose members are
  *   session ids scored by their `expiresAt`; members past `now` are pruned on every write to it.
  */
@@ -43,7 +48,7 @@ export interface Store {
   commit(
     key: SessionKey,
     patch: SessionPatch,
-    options: ExtendOptions,
+    options: CommitOptions,
   ): Promise<CommitResult | MovedResult | null>
 
   /**
@@ -63,33 +68,41 @@ export interface Store {
     options: RotateOptions,
   ): Promise<CommitResult | MovedResult | null>
 
-  /** Sets `roles` on every live session of a user, in one call. @returns how many changed. */
-  updateUser(uid: string, meta: { roles: string[] }, now: number): Promise<number>
+  /**
+   * Changes every live session of a user in one call: sets `roles`, and adds
+   * `revokeMethods` to their revoked methods (a second factor was replaced or removed), leaving
+   * out the session `except`. @returns how many changed.
+   */
+  updateUser(uid: string, change: UserChange, now: number, actor?: Actor): Promise<number>
 
   /**
    * Counts events in a fixed window per user (rate limits such as failed step-up attempts):
-   * adds `by` (default 1; 0 only reads) and starts the window on the first event.
-   * @returns the count in the current window
+   * adds `by` (default 1; 0 only reads; negative gives back) and starts the window on the first
+   * event. With `limit`, the addition is refused, nothing changed, when the count would pass it:
+   * check-and-count is one atomic step, so no number of parallel callers gets past the limit.
    */
-  hit(uid: string, name: string, windowMs: number, by?: number): Promise<number>
+  hit(uid: string, name: string, options: HitOptions): Promise<HitResult>
 
   /** Marks `name` used for the user for `ttlMs`. @returns false when it was already marked. */
-  claim(uid: string, name: string, ttlMs: number): Promise<boolean>
+  claim(uid: string, name: string, ttlMs: number, actor?: Actor): Promise<boolean>
 
   /** Reads a small per-user value (e.g. a sealed TOTP secret); null when unset. */
-  getUserValue(uid: string, name: string): Promise<string | null>
+  getUserValue(uid: string, name: string, actor?: Actor): Promise<string | null>
 
   /** Writes (or with `null`, deletes) a small per-user value; it does not expire. */
-  setUserValue(uid: string, name: string, value: string | null): Promise<void>
+  setUserValue(uid: string, name: string, value: string | null, actor?: Actor): Promise<void>
 
   /** Deletes a session and removes it from its user's index. Idempotent. */
-  destroy(key: SessionKey): Promise<void>
+  destroy(key: SessionKey, actor?: Actor): Promise<void>
 
-  /** Deletes every session of a user and the index, atomically. @returns how many were live. */
-  destroyUser(uid: string, now: number): Promise<number>
+  /**
+   * Deletes every session of a user (but `except`) and, when none is left, the index,
+   * atomically. @returns how many were live.
+   */
+  destroyUser(uid: string, now: number, options?: DestroyUserOptions): Promise<number>
 
   /** Lists the live sessions of a user, soonest expiry first. Prunes the index as it reads. */
-  listUser(uid: string, now: number): Promise<SessionSummary[]>
+  listUser(uid: string, now: number, actor?: Actor): Promise<SessionSummary[]>
 
   /** Checks the store answers. Rejects (with a {@link StoreError}) when it does not. */
   ping(): Promise<StoreHealth>
@@ -128,6 +141,11 @@ export interface SessionMeta {
   rotatedAt?: number | undefined
   /** A short client hint (user agent summary) for "my devices". */
   client?: string | undefined
+  /**
+   * Methods revoked since they were recorded (a second factor was replaced or removed): they no
+   * longer count, whatever `amr` says. Only `updateUser` writes it.
+   */
+  revokedMethods?: string[] | undefined
 }
 
 /** A whole session as stored: encoded data fields plus metadata. */
@@ -147,6 +165,12 @@ export interface ExtendOptions {
   extendTo: number
 }
 
+/** Options of `commit`. */
+export interface CommitOptions extends ExtendOptions {
+  /** Refuse the write when the data fields would then hold more bytes. Default: no limit. */
+  maxDataBytes?: number | undefined
+}
+
 export interface LoadOptions extends ExtendOptions {
   /** Delete the entry (and its index member) in the same atomic step as the read. */
   consume?: boolean
@@ -156,6 +180,8 @@ export interface LoadOptions extends ExtendOptions {
    * safe integer (decimal digits, at most 17 characters) and the sum is one too.
    */
   increment?: { field: string; by: number }
+  /** With `increment`: refuse it when the data fields would then hold more bytes. */
+  maxDataBytes?: number | undefined
 }
 
 export interface LoadResult {
@@ -187,7 +213,7 @@ export interface SessionPatch {
   meta?: Partial<Omit<SessionMeta, 'createdAt' | 'absoluteExpiresAt' | 'uid'>> | undefined
 }
 
-export interface RotateOptions extends ExtendOptions {
+export interface RotateOptions extends CommitOptions {
   /** How long the previous key keeps leading to the new entry, milliseconds. */
   graceMs: number
 }
@@ -200,6 +226,62 @@ export interface MovedResult {
 /** Tells a {@link MovedResult} from the other results. */
 export function isMoved(result: unknown): result is MovedResult {
   return typeof result === 'object' && result !== null && 'movedTo' in result
+}
+
+/**
+ * The session a per-user operation acts for: it must be live in the store when the operation
+ * runs, checked in the same atomic step (it is a session of the operation's user, so it lives in
+ * the same Cluster slot). A rotation alias inside its grace window acts for its target.
+ */
+export interface Actor {
+  /** The acting session's id (a session of the operation's user). */
+  id: string
+  /** The caller's clock, epoch milliseconds (the operation's own `now`, where it takes one). */
+  now: number
+}
+
+/** A change to every live session of a user (see `Store.updateUser`). */
+export interface UserChange {
+  /** New roles. */
+  roles?: string[] | undefined
+  /** Methods to add to each session's `revokedMethods`. */
+  revokeMethods?: string[] | undefined
+  /** A session id to leave out. */
+  except?: string | undefined
+}
+
+/** Options of `Store.destroyUser`. */
+export interface DestroyUserOptions {
+  actor?: Actor | undefined
+  /** A session id to keep. */
+  except?: string | undefined
+}
+
+/** Options of `Store.hit`. */
+export interface HitOptions {
+  /** Length of the window, started by the first event, milliseconds. */
+  windowMs: number
+  /** How much to add. Default 1. */
+  by?: number | undefined
+  /** Refuse (change nothing) when the count would then be above this. */
+  limit?: number | undefined
+  actor?: Actor | undefined
+}
+
+/** What `Store.hit` found. */
+export interface HitResult {
+  /** The count in the current window, after the addition when it was made. */
+  count: number
+  /** False when `limit` refused the addition. */
+  allowed: boolean
+  /** Milliseconds until the window ends (0 when there is none). */
+  resetMs: number
+}
+
+/** Whether a hash field holds data (counted by `maxDataBytes`): not metadata; flash values are data. */
+export function isDataField(name: string): boolean {
+  // '$f:' is FLASH_PREFIX (codec.ts imports this module, so it is spelled out here)
+  return !name.startsWith(RESERVED_PREFIX) || name.startsWith('$f:')
 }
 
 /** Names of per-user counters, claims and values: 1 to 128 of `[A-Za-z0-9._:-]`. */
@@ -219,6 +301,8 @@ export interface SessionSummary {
   authTime?: number | undefined
   amr?: string[] | undefined
   client?: string | undefined
+  /** See {@link SessionMeta.revokedMethods}. */
+  revokedMethods?: string[] | undefined
 }
 
 export interface StoreHealth {

@@ -1,0 +1,28 @@
+import { isDataField } from './store/types.js'
+
+/** UTF-8 length of a JavaScript string, without encoding it (a surrogate pair counts 4). */
+export function utf8Length(text: string): number {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x80) bytes += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1
+  }
+  return bytes
+}
+
+/** Bytes of a session's data as the size limit counts them: data field names plus values. */
+export function dataBytes(fields: Record<string, string>): number {
+  let total = 0
+  for (const name of Object.keys(fields)) {
+    if (isDataField(name)) total += utf8Length(name) + utf8Length(fields[name]!)
+  }
+  return total
+}
+
+/** A UTF-16 surrogate without its other half: not text, and no store can encode it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** Whether a string is well-formed UTF-16 (`String.prototype.isWellFormed`, ES2024). */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text)
+}
