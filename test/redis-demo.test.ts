@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ioredisStore, type IoredisStore } from '../src/store/ioredis.js'
-import { scriptSha } from '../src/store/redis-common.js'
-import { SCRIPTS } from '../src/store/scripts.js'
+import { scriptSha } from '../src/store/redis/runner.js'
+import { SCRIPTS } from '../src/store/redis/scripts.js'
 import { demo } from './helpers/demo.js'
 import { onTheWire } from './helpers/monitor.js'
 import { startRedis, stopAll, type RedisServer } from './helpers/redis.js'

@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { SCRIPTS } from '../src/store/scripts.js'
+import { SCRIPTS } from '../src/store/redis/scripts.js'
 
 /** The Redis 6.0 commands the project may use (a subset of what 6.0 has). */
 const REDIS_6_0 = new Set([

@@ -9,6 +9,7 @@
  *   transactions sharing the connection never interleave. On a Cluster every key of a
  *   transaction must hash to one slot (checked before sending).
  */
+import { keySlot } from '../store/redis/slot.js'
 import { Command, ReplyError } from 'ioredis'
 import type { Cluster, Redis } from 'ioredis'
 import type { GatewayCommand } from './commands.js'
@@ -91,22 +92,6 @@ export function runPipeline(
 ): Promise<Outcome[]> {
   // Issued synchronously, so they are queued (and written) in this order.
   return Promise.all(commands.map((command) => runCommand(redis, command)))
-}
-
-/** CRC16/XMODEM of the key's hash tag (or whole key), modulo 16384: the Cluster slot. */
-export function keySlot(key: string): number {
-  const start = key.indexOf('{')
-  if (start !== -1) {
-    const end = key.indexOf('}', start + 1)
-    if (end > start + 1) key = key.slice(start + 1, end)
-  }
-  let crc = 0
-  for (const byte of Buffer.from(key, 'utf8')) {
-    crc ^= byte << 8
-    for (let bit = 0; bit < 8; bit++)
-      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff
-  }
-  return crc % 16384
 }
 
 /** The keys of a command, as ioredis's command table finds them (EVAL's numkeys included). */

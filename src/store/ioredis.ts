@@ -4,15 +4,10 @@
 import { Command, type ChainableCommander, type Cluster, type Pipeline, type Redis } from 'ioredis'
 import { StoreError, withTimeout } from '../errors.js'
 import { connectRedis, type RedisConnectOptions } from './ioredis-connect.js'
-import { assertPrefix, DEFAULT_PREFIX } from './keys.js'
-import {
-  bounded,
-  boundedStore,
-  keySlot,
-  redisScriptStore,
-  type ScriptCall,
-  type ScriptExec,
-} from './redis-common.js'
+import { assertPrefix, DEFAULT_PREFIX } from './redis/layout.js'
+import type { ScriptCall, ScriptExec } from './redis/runner.js'
+import { keySlot } from './redis/slot.js'
+import { bounded, boundedStore, redisScriptStore } from './redis/store.js'
 import type { Store, StoreHealth } from './types.js'
 
 export { BatchingRedis } from './write-batching.js'

@@ -4,15 +4,10 @@
  * self-hosted Redis 6. No Node API: only fetch, WebCrypto, AbortSignal and timers.
  */
 import type { Redis } from '@upstash/redis'
-import { assertPrefix, DEFAULT_PREFIX } from './keys.js'
-import {
-  bounded,
-  boundedStore,
-  firstLine,
-  keySlot,
-  redisScriptStore,
-  type ScriptExec,
-} from './redis-common.js'
+import { assertPrefix, DEFAULT_PREFIX } from './redis/layout.js'
+import type { ScriptExec } from './redis/runner.js'
+import { keySlot } from './redis/slot.js'
+import { bounded, boundedStore, firstLine, redisScriptStore } from './redis/store.js'
 import type { Store } from './types.js'
 
 /** The part of an `@upstash/redis` client the store uses. */

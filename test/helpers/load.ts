@@ -8,7 +8,7 @@ import { serve } from '@hono/node-server'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { KeyRing, secretToId } from '../../src/token.js'
-import { keySlot } from '../../src/store/redis-common.js'
+import { keySlot } from '../../src/store/redis/slot.js'
 import { CookieJar, KEY_A } from './session-app.js'
 
 export interface Served {

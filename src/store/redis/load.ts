@@ -1,0 +1,116 @@
+import type { LoadOptions, LoadResult, MovedResult, SessionKey } from '../types.js'
+import { decodeSession } from './codec.js'
+import { checkField, sessionKeys } from './layout.js'
+import type { Operation } from './operation.js'
+import { F, luaScript } from './prelude.js'
+import { POISONED, TOO_LARGE, int, jsonList, optionalInt, refusals, str } from './replies.js'
+
+/**
+ * `load`. KEYS: session key, [user index]. ARGV: now, extendIfBefore, extendTo, consume
+ * ('1'|'0'), id, [field, by, maxDataBytes ('' none)]: with a field, first add `by` to the
+ * integer it holds (missing counts as 0; refused, nothing changed, unless both it and the sum
+ * are safe integers, i.e. within 2^53 - 1; {@link TOO_LARGE}, nothing changed, when the new
+ * value takes the data past maxDataBytes).
+ * Returns nil when gone (a gone hash found expired is deleted, with its index member);
+ * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or the JSON text
+ * (cjson) of `[flags, field, value, field, value, ...]`: HGETALL with `$e` and `$l` already
+ * updated; flags (a string) = extended (1) + increment refused (2). Extension sets `$e`, `$l`,
+ * PEXPIRE and the index score; with consume the hash and index member are deleted instead (the
+ * returned data shows the extension the caller should carry over).
+ */
+const script = luaScript(
+  'load',
+  `
+local key, idx = KEYS[1], KEYS[2]
+local nowS, id = ARGV[1], ARGV[5]
+local now, before, to = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3])
+local consume = ARGV[4] == '1'
+local field = ARGV[6]
+-- One read of the whole hash serves the checks, the increment and the reply (a key of another
+-- type answers with an error table; a missing key with an empty list).
+local h = redis.pcall('HGETALL', key)
+if h.err then return ${POISONED} end
+if #h == 0 then return false end
+local eS, aS, mv, at
+for i = 1, #h, 2 do
+  local f = h[i]
+  if f == '${F.expiresAt}' then eS = h[i + 1] elseif f == '${F.absoluteExpiresAt}' then aS = h[i + 1] elseif f == '${F.alias}' then mv = h[i + 1] end
+  if f == field then at = i + 1 end
+end
+local st, e, a = classify(eS, aS, mv, now)
+local stop = notLive(st, e, key, idx, id, nowS)
+if stop then return stop[1] end
+local flags = 0
+if field and not consume then
+  local n = 0
+  if at then n = num(h[at]) end
+  local sum = n and math.abs(n) <= 9007199254740991 and n + tonumber(ARGV[7])
+  if sum and math.abs(sum) <= 9007199254740991 then
+    local text = int(sum)
+    local before, after = dataBytes(h, { field, text }, 1, 2, 1, 0)
+    if tooLarge(tonumber(ARGV[8]), before, after) then return ${TOO_LARGE} end
+    redis.call('HSET', key, field, text)
+    if at then
+      h[at] = text
+    else
+      h[#h + 1] = field
+      h[#h + 1] = text
+    end
+  else
+    flags = 2
+  end
+end
+local newE, newS = extension(e, a, aS, before, to, ARGV[3])
+if newE then
+  flags = flags + 1
+  local seen = false
+  for i = 1, #h, 2 do
+    if h[i] == '${F.expiresAt}' then h[i + 1] = newS end
+    if h[i] == '${F.lastSeenAt}' then
+      h[i + 1] = nowS
+      seen = true
+    end
+  end
+  if not seen then
+    h[#h + 1] = '${F.lastSeenAt}'
+    h[#h + 1] = nowS
+  end
+  if not consume then
+    redis.call('HSET', key, '${F.expiresAt}', newS, '${F.lastSeenAt}', nowS)
+    redis.call('PEXPIRE', key, int(math.max(newE - now, 1)))
+    if idx then
+      redis.call('ZADD', idx, newS, id)
+      touchIndex(idx, nowS)
+    end
+  end
+end
+if consume then drop(key, idx, id, nowS) end
+table.insert(h, 1, int(flags))
+return cjson.encode(h)
+`,
+)
+
+/** Reads a session, extending it when due; with `increment`, adds to a field first. */
+export const load: Operation<[SessionKey, LoadOptions], LoadResult | MovedResult | null> = {
+  script,
+  layout(prefix, key, o) {
+    const args = [int(o.now), int(o.extendIfBefore), int(o.extendTo), o.consume ? '1' : '0', key.id]
+    if (o.increment) {
+      checkField(o.increment.field)
+      args.push(o.increment.field, int(o.increment.by), optionalInt(o.maxDataBytes))
+    }
+    return { keys: sessionKeys(prefix, key), args }
+  },
+  decode(reply, _key, o) {
+    if (reply === null || reply === undefined) return null
+    refusals(reply, o.maxDataBytes)
+    if (Array.isArray(reply) && reply[0] === 'moved') return { movedTo: str(reply[1]) }
+    // a live session comes as one JSON text: [flags, field, value, ...]
+    const flat = jsonList(reply, 'load')
+    const session = decodeSession(flat, 1)
+    const bits = Number(flat[0])
+    return bits & 2
+      ? { session, extended: (bits & 1) === 1, incrementRefused: true }
+      : { session, extended: (bits & 1) === 1 }
+  },
+}
