@@ -1,29 +1,51 @@
 /**
- * Typed errors with stable codes. Tell them apart by `code`, never by message text.
- * Messages never contain a session secret, a token or a raw Redis/jose error text.
+ * Typed errors with stable codes. Tell them apart by `code`, never by message text. Every one
+ * renders itself (`getResponse()`, as Hono's `HTTPException` does), so Hono's `onError`, its
+ * default handler and the middleware answer the same way. Messages never contain a session
+ * secret, a token or a raw Redis/jose error text.
  */
-export class SessionError extends Error {
+
+/** Every code a {@link SessionError} carries. */
+export type SessionErrorCode =
+  | 'ERR_SESSION_STORE'
+  | 'ERR_SESSION_STORE_TIMEOUT'
+  | 'ERR_SESSION_LIMIT'
+  | 'ERR_SESSION_INPUT'
+  | 'ERR_SESSION_STATE'
+  | 'ERR_SESSION_REQUIRED'
+  | 'ERR_STEP_UP_REQUIRED'
+  | 'ERR_FORBIDDEN'
+
+/** The base of every error of this package: a stable `code`, an HTTP `status`, a response. */
+export abstract class SessionError extends Error {
   /** A stable, machine-readable code such as `ERR_SESSION_STORE`. */
-  readonly code: string
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: SessionErrorCode
+  /** The HTTP status the error answers with. */
+  abstract readonly status: number
+  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
     this.name = new.target.name
+  }
+  /** The JSON response for this error: `{ error, code }` with `Cache-Control: no-store`. */
+  getResponse(): Response {
+    return jsonError(this.status, this.code, this.message)
   }
 }
 
 /**
  * The store failed or timed out. Maps to 503 with `Retry-After` (fail-closed) or an anonymous
- * session (fail-open). Hono's default error handler renders it through `getResponse()`.
+ * session (fail-open). Its body never carries the store's own text.
  */
 export class StoreError extends SessionError {
+  readonly status: number = 503
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_SESSION_STORE', message, options)
   }
   /** Seconds a client should wait before retrying. */
   retryAfter = 1
-  getResponse(): Response {
-    return jsonError(503, this.code, 'Session store unavailable', {
+  override getResponse(): Response {
+    return jsonError(this.status, this.code, 'Session store unavailable', {
       'Retry-After': String(this.retryAfter),
     })
   }
@@ -34,23 +56,13 @@ export class StoreTimeoutError extends StoreError {
   override readonly code = 'ERR_SESSION_STORE_TIMEOUT'
 }
 
-/** A value, a field name or a session exceeded a limit or is not storable. Maps to 413 or 400. */
+/** A value, a field or a session exceeded a size limit. Maps to 413 (400 for bad values). */
 export class SessionLimitError extends SessionError {
   /** The HTTP status this error should produce: 413 for sizes, 400 for bad names or values. */
   readonly status: 400 | 413
   constructor(message: string, status: 400 | 413 = 413) {
     super('ERR_SESSION_LIMIT', message)
     this.status = status
-  }
-  getResponse(): Response {
-    return jsonError(this.status, this.code, this.message)
-  }
-}
-
-/** The session API was used in a way that cannot work (e.g. after destroy). */
-export class SessionStateError extends SessionError {
-  constructor(message: string) {
-    super('ERR_SESSION_STATE', message)
   }
 }
 
@@ -60,8 +72,13 @@ export class SessionInputError extends SessionError {
   constructor(message: string) {
     super('ERR_SESSION_INPUT', message)
   }
-  getResponse(): Response {
-    return jsonError(this.status, this.code, this.message)
+}
+
+/** The session API was used in a way that cannot work (a programming error). Maps to 500. */
+export class SessionStateError extends SessionError {
+  readonly status = 500
+  constructor(message: string) {
+    super('ERR_SESSION_STATE', message)
   }
 }
 
@@ -71,7 +88,7 @@ export class AccessError extends SessionError {
   readonly details: Record<string, unknown>
   constructor(
     status: 401 | 403,
-    code: string,
+    code: SessionErrorCode,
     message: string,
     details: Record<string, unknown> = {},
   ) {
@@ -79,7 +96,7 @@ export class AccessError extends SessionError {
     this.status = status
     this.details = details
   }
-  getResponse(): Response {
+  override getResponse(): Response {
     const headers: Record<string, string> = {}
     if (this.status === 401) headers['WWW-Authenticate'] = 'Session'
     const res = jsonError(this.status, this.code, this.message, headers)

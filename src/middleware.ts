@@ -83,8 +83,9 @@ export const session = <Data extends SessionData = SessionData>(
       const finishing = s[kFinish]()
       outcome = finishing instanceof Promise ? await finishing : finishing
     } catch (err) {
-      if (!(err instanceof SessionError) || !('getResponse' in err)) throw err
-      c.res = (err as SessionError & { getResponse(): Response }).getResponse()
+      // every SessionError renders itself; anything else is the app's or a bug: Hono's onError
+      if (!(err instanceof SessionError)) throw err
+      c.res = err.getResponse()
       return
     }
     const action = outcome.cookie
