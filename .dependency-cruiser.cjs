@@ -1,0 +1,61 @@
+/**
+ * The arrows that must never exist, checked by `npm test` (`npm run deps`). Paths are relative
+ * to the folder depcruise runs in (the repository; a fixture tree in test/architecture.test.ts).
+ */
+const { builtinModules } = require('node:module')
+
+const DEMO = '^src/(demo/|node[.]ts$|worker[.]ts$)'
+/** Node built-ins, as depcruise names them (with or without `node:`). */
+const NODE_CORE = `^(node:)?(${builtinModules.filter((m) => !m.startsWith('_')).join('|')})$`
+const EDGE_ENTRIES = '^src/(index|store/memory|store/upstash|totp)[.]ts$'
+module.exports = {
+  forbidden: [
+    {
+      name: 'edge-entry-pulls-node',
+      comment:
+        'The package root and the edge entries (memory, upstash, totp) must not pull in ioredis or a Node built-in: Worker bundles stay small.',
+      severity: 'error',
+      from: { path: EDGE_ENTRIES },
+      to: {
+        reachable: true,
+        path: `(^|/)node_modules/(ioredis|commander|prom-client)/|${NODE_CORE}`,
+      },
+    },
+    {
+      name: 'session-imports-a-store',
+      comment: 'The session core works against the Store interface, never a concrete store.',
+      severity: 'error',
+      from: { path: '^src/session([.]ts$|/)' },
+      to: { path: '^src/store/(memory|ioredis|ioredis-connect|upstash|write-batching|redis/)' },
+    },
+    {
+      name: 'store-imports-hono-or-session',
+      comment: 'Stores know nothing of Hono, the middleware or the session.',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: '(^|/)node_modules/hono/|^src/(session|middleware|guards|runtime)([.]ts$|/)' },
+    },
+    {
+      name: 'library-imports-demo',
+      comment: 'The library never imports the demo app or its entries.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: DEMO },
+      to: { path: DEMO },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'worker', 'browser', 'default'],
+      extensions: ['.ts', '.js'],
+    },
+  },
+}
