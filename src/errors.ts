@@ -1,3 +1,5 @@
+import { withTimeout as deadline } from './util/timeout.js'
+
 /**
  * Typed errors with stable codes. Tell them apart by `code`, never by message text. Every one
  * renders itself (`getResponse()`, as Hono's `HTTPException` does), so Hono's `onError`, its
@@ -130,23 +132,12 @@ export function withTimeout<T>(
   what: string,
   mapError?: (err: unknown) => unknown,
 ): Promise<T> {
-  // one promise and one timer per call (this runs on every store call of every request)
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new StoreTimeoutError(`${what} timed out after ${ms} ms`)),
-      ms,
-    )
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (err: unknown) => {
-        clearTimeout(timer)
-        reject(mapError ? mapError(err) : err)
-      },
-    )
-  })
+  return deadline(
+    promise,
+    ms,
+    () => new StoreTimeoutError(`${what} timed out after ${ms} ms`),
+    mapError,
+  )
 }
 
 /** A JSON error response with `Cache-Control: no-store`. Never carries raw Redis or jose text. */

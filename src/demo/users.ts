@@ -1,3 +1,5 @@
+import { timingSafeEqual } from '../util/compare.js'
+
 /** The demo's users. A real app checks a password hash (argon2/scrypt) from its database. */
 const USERS: Record<string, { password: string; roles: string[] }> = {
   alice: { password: 'alice-password', roles: ['user'] },
@@ -12,15 +14,12 @@ export async function checkLogin(username: unknown, password: unknown): Promise<
   return user && ok ? [...user.roles] : null
 }
 
+/** Compares SHA-256 digests of both, so neither the length nor the first difference shows. */
 async function equalDigests(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder()
   const [x, y] = await Promise.all([
     crypto.subtle.digest('SHA-256', enc.encode(a)),
     crypto.subtle.digest('SHA-256', enc.encode(b)),
   ])
-  const p = new Uint8Array(x)
-  const q = new Uint8Array(y)
-  let diff = 0
-  for (let i = 0; i < p.length; i++) diff |= p[i]! ^ q[i]!
-  return diff === 0
+  return timingSafeEqual(new Uint8Array(x), new Uint8Array(y))
 }

@@ -5,7 +5,8 @@
  * differ) and compared with `crypto.timingSafeEqual`, against every configured token, without an
  * early exit, so the timing says neither which token matched nor how much of one did.
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import { timingSafeEqual } from '../util/compare.js'
 
 /** What a request may do. */
 export type Access = 'read-write' | 'read-only'

@@ -3,6 +3,7 @@
  * and draining the requests in flight on close.
  */
 import type { MiddlewareHandler } from 'hono'
+import { withTimeout } from '../util/timeout.js'
 import { ExecutionProblem } from './execute.js'
 
 export interface Lifecycle {
@@ -50,17 +51,9 @@ export function createLifecycle(graceMs: number): Lifecycle {
  * Settles like `work`, or rejects with a 504 `ExecutionProblem` after `timeoutMs`. The work is
  * not cancelled: a command already sent may still run, which the error text says.
  */
-export async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const message = `ERR gateway timeout: no answer within ${timeoutMs} ms; the command may still have run`
-      reject(new ExecutionProblem(504, message))
-    }, timeoutMs)
+export function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  return withTimeout(work, timeoutMs, () => {
+    const message = `ERR gateway timeout: no answer within ${timeoutMs} ms; the command may still have run`
+    return new ExecutionProblem(504, message)
   })
-  try {
-    return await Promise.race([work, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
 }

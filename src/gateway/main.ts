@@ -14,6 +14,7 @@
 import { connectRedis, describeRedisTarget, redisOptionsFromEnv } from '../store/ioredis-connect.js'
 import type { RedisConnectOptions } from '../store/ioredis-connect.js'
 import { createGateway, type Gateway } from './app.js'
+import { settleWithin } from '../util/timeout.js'
 import { listen } from './server.js'
 
 function fail(message: string): never {
@@ -94,10 +95,7 @@ async function main(): Promise<void> {
       process.exit(0)
     }, timeoutMs + 4000).unref()
     await running.stop()
-    await Promise.race([
-      redis.quit().catch(() => undefined),
-      new Promise((r) => setTimeout(r, 1000)),
-    ])
+    await settleWithin(redis.quit(), 1000, undefined)
     redis.disconnect()
     console.log('[gateway] stopped')
     process.exit(0)
