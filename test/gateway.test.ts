@@ -24,7 +24,13 @@ beforeAll(async () => {
   redis = connectRedis({ url: server.url, commandTimeoutMs: 2000, logger: () => {} })
   direct = new Redis({ port: server.port, host: server.host, protocol: 2 })
   gw = await listen(
-    createGateway({ redis, tokens: [TOKEN, TOKEN_2], readOnlyTokens: [READ_TOKEN] }),
+    // scripts of any source: these tests check the protocol (the script policy: attacks/gateway-scripts)
+    createGateway({
+      redis,
+      tokens: [TOKEN, TOKEN_2],
+      readOnlyTokens: [READ_TOKEN],
+      scriptPolicy: 'any',
+    }),
     { port: 0 },
   )
 })
@@ -434,9 +440,12 @@ describe('gateway configuration and lifecycle', () => {
   })
 
   it('answers 504 when Redis does not answer within timeoutMs, and keeps serving', async () => {
-    const slow = await listen(createGateway({ redis, tokens: [TOKEN], timeoutMs: 300 }), {
-      port: 0,
-    })
+    const slow = await listen(
+      createGateway({ redis, tokens: [TOKEN], timeoutMs: 300, scriptPolicy: 'any' }),
+      {
+        port: 0,
+      },
+    )
     try {
       const busy =
         "local s = redis.call('TIME') repeat local n = redis.call('TIME') until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 800000 return 1"
@@ -455,7 +464,7 @@ describe('gateway configuration and lifecycle', () => {
   })
 
   it('drains requests in flight on stop and refuses new ones', async () => {
-    const gateway = createGateway({ redis, tokens: [TOKEN] })
+    const gateway = createGateway({ redis, tokens: [TOKEN], scriptPolicy: 'any' })
     const running = await listen(gateway, { port: 0 })
     const busy =
       "local s = redis.call('TIME') repeat local n = redis.call('TIME') until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 300000 return 'done'"

@@ -20,6 +20,8 @@ import { createAuthenticator, UNAUTHORIZED_BODY, type Access } from './auth.js'
 import { createCommandPolicy, type CommandPolicy, type GatewayCommand } from './commands.js'
 import { encodeEntry, encodeResult, wantsBase64 } from './encoding.js'
 import { createLifecycle, withDeadline } from './lifecycle.js'
+import { scriptKiller } from './script-kill.js'
+import { createScriptPolicy, type ScriptPolicyMode } from './scripts.js'
 import {
   ExecutionProblem,
   isCluster,
@@ -54,6 +56,13 @@ export interface GatewayOptions {
   maxArrayLength?: number
   /** Deadline of one request (body reading included), milliseconds. Default 5000. */
   timeoutMs?: number
+  /**
+   * Which Lua scripts `EVAL`, `EVALSHA` and `SCRIPT LOAD` may run: `registered` (default: this
+   * package's session scripts and `scripts`) or `any` (then connect as a restricted ACL user).
+   */
+  scriptPolicy?: ScriptPolicyMode
+  /** Sources of more scripts to register (their SHA1 is what EVALSHA names). Default none. */
+  scripts?: string[]
 }
 
 export interface Gateway {
@@ -84,6 +93,8 @@ function protocolOf(redis: Redis | Cluster): number {
  * @param options.maxBodyBytes - body limit in bytes (default 1 MiB)
  * @param options.maxArrayLength - commands per pipeline and arguments per command (default 1000)
  * @param options.timeoutMs - per-request deadline in milliseconds (default 5000)
+ * @param options.scriptPolicy - `registered` (default) or `any`: which Lua scripts may run
+ * @param options.scripts - sources of more scripts to register
  * @example
  * ```ts
  * const redis = connectRedis({ url: 'redis://127.0.0.1:6379' })
@@ -110,7 +121,24 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
   const timeoutMs = positiveInt(options.timeoutMs, 5000, 'timeoutMs')
   const cluster = isCluster(redis)
-  const policy: CommandPolicy = createCommandPolicy({ ...options, cluster, maxWaitMs: timeoutMs })
+  const scripts = createScriptPolicy({ mode: options.scriptPolicy, sources: options.scripts })
+  const policy: CommandPolicy = createCommandPolicy({
+    ...options,
+    cluster,
+    maxWaitMs: timeoutMs,
+    scripts,
+  })
+  const killer = scriptKiller(redis)
+  /** Requests that run a script: at their deadline the script is stopped. */
+  const scripted = new WeakSet<Request>()
+  const check = (c: Context, command: GatewayCommand, access: Access): string | null => {
+    const refusal = policy.check(command, access === 'read-only')
+    if (refusal === null && scripts.runsScript(command)) {
+      scripted.add(c.req.raw)
+      killer.prepare()
+    }
+    return refusal
+  }
 
   const lifecycle = createLifecycle(timeoutMs + 1000)
   const app = new Hono()
@@ -126,6 +154,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         const base64 = wantsBase64(c.req.header('upstash-encoding'))
         return await withDeadline(work(c, access, base64), timeoutMs)
       } catch (error) {
+        if (error instanceof ExecutionProblem && error.status === 504 && scripted.has(c.req.raw)) {
+          // a script still running would make Redis answer BUSY to every client
+          void killer.kill()
+        }
         if (error instanceof RequestProblem || error instanceof ExecutionProblem) {
           // The rest of an oversized body is never read: the connection cannot be reused.
           const headers = error.status === 413 ? { Connection: 'close' } : undefined
@@ -136,8 +168,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
 
   /** Refuses a command the policy does not allow (400, nothing executed). */
-  const allowed = (command: GatewayCommand, access: Access) => {
-    const refusal = policy.check(command, access === 'read-only')
+  const allowed = (c: Context, command: GatewayCommand, access: Access) => {
+    const refusal = check(c, command, access)
     if (refusal) throw new RequestProblem(400, refusal)
     return command
   }
@@ -152,7 +184,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     '/',
     endpoint(async (c, access, base64) => {
       const command = toCommand(parseJson(await readBody(c.req.raw, limits.maxBodyBytes)), limits)
-      return single(c, allowed(command, access), base64)
+      return single(c, allowed(c, command, access), base64)
     }),
   )
 
@@ -164,7 +196,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         limits,
       )
       // A refused command fails alone (as an ACL refusal does in Redis); the others run, in order.
-      const refusals = commands.map((command) => policy.check(command, access === 'read-only'))
+      const refusals = commands.map((command) => check(c, command, access))
       const results = await runPipeline(
         redis,
         commands.filter((_, i) => refusals[i] === null),
@@ -188,7 +220,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         limits,
       )
       commands.forEach((command, i) => {
-        const refusal = policy.check(command, access === 'read-only')
+        const refusal = check(c, command, access)
         if (refusal) {
           throw new RequestProblem(
             400,
@@ -209,7 +241,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const body = c.req.method === 'GET' ? null : await readBody(c.req.raw, limits.maxBodyBytes)
       if (url.pathname === '/' || url.pathname === '')
         throw new RequestProblem(400, 'ERR no command given')
-      return single(c, allowed(commandFromPath(url, body, limits), access), base64)
+      return single(c, allowed(c, commandFromPath(url, body, limits), access), base64)
     }),
   )
 
@@ -224,5 +256,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     return c.json({ error: 'ERR internal gateway error' }, 500)
   })
 
-  return { app, close: lifecycle.close }
+  return {
+    app,
+    async close() {
+      await lifecycle.close()
+      killer.close()
+    },
+  }
 }

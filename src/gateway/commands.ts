@@ -110,6 +110,8 @@ export interface CommandPolicyOptions {
   cluster: boolean
   /** Upper bound of `WAIT`'s timeout, milliseconds (the request timeout). */
   maxWaitMs: number
+  /** Which scripts EVAL, EVALSHA and SCRIPT LOAD may name. Default: every script. */
+  scripts?: { check(command: GatewayCommand): string | null }
 }
 
 /** `NAME` or `NAME SUBCOMMAND` as the policy keys it. */
@@ -158,7 +160,7 @@ export function createCommandPolicy(options: CommandPolicyOptions): CommandPolic
       if (options.cluster && NOT_ON_CLUSTER.has(command.name)) {
         return `ERR '${shown}' is not supported through the gateway on a Redis Cluster: it would reach one random shard`
       }
-      return argumentProblem(command, options.maxWaitMs)
+      return argumentProblem(command, options.maxWaitMs) ?? options.scripts?.check(command) ?? null
     },
   }
 }
@@ -167,6 +169,10 @@ export function createCommandPolicy(options: CommandPolicyOptions): CommandPolic
 function argumentProblem(command: GatewayCommand, maxWaitMs: number): string | null {
   if (command.name === 'XREAD' && command.args.some((a) => a.toUpperCase() === 'BLOCK')) {
     return "ERR 'xread' with BLOCK is not allowed through the gateway: it would block the shared connection"
+  }
+  // COPY ... DB n writes into another database than the one the gateway serves
+  if (command.name === 'COPY' && command.args.slice(2).some((a) => a.toUpperCase() === 'DB')) {
+    return "ERR 'copy' with DB is not allowed through the gateway: it would write into another database"
   }
   if (command.name === 'WAIT') {
     const timeout = Number(command.args[1])

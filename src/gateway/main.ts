@@ -7,10 +7,13 @@
  * - `GATEWAY_TOKENS` (required, comma-separated) and `GATEWAY_READONLY_TOKENS`: bearer tokens.
  * - `GATEWAY_HOST` (default 127.0.0.1), `GATEWAY_PORT` (default 8079).
  * - `GATEWAY_TIMEOUT_MS` (default 5000), `GATEWAY_MAX_BODY_BYTES` (default 1048576).
+ * - `GATEWAY_SCRIPTS`: `registered` (default: only this package's session scripts and those of
+ *   `GATEWAY_SCRIPT_FILES`, comma-separated paths of Lua files) or `any`.
  *
  * SIGTERM / SIGINT: stop accepting connections, let requests in flight finish (at most the
  * request timeout plus 1 s), quit Redis, exit 0. A stuck shutdown exits anyway after 3 s more.
  */
+import { readFileSync } from 'node:fs'
 import { connectRedis, describeRedisTarget, redisOptionsFromEnv } from '../store/ioredis-connect.js'
 import type { RedisConnectOptions } from '../store/ioredis-connect.js'
 import { createGateway, type Gateway } from './app.js'
@@ -64,6 +67,16 @@ async function main(): Promise<void> {
   const port = integer('GATEWAY_PORT', 8079, 65535)
   const timeoutMs = integer('GATEWAY_TIMEOUT_MS', 5000)
   const maxBodyBytes = integer('GATEWAY_MAX_BODY_BYTES', 1024 * 1024)
+  const scriptPolicy = process.env.GATEWAY_SCRIPTS?.trim() || 'registered'
+  if (scriptPolicy !== 'registered' && scriptPolicy !== 'any')
+    fail(`GATEWAY_SCRIPTS must be "registered" or "any", got "${scriptPolicy}"`)
+  const scripts = list(process.env.GATEWAY_SCRIPT_FILES).map((file) => {
+    try {
+      return readFileSync(file, 'utf8')
+    } catch (error) {
+      fail(`GATEWAY_SCRIPT_FILES: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`)
+    }
+  })
 
   const redis = connectRedis(target)
   let gateway: Gateway
@@ -74,6 +87,8 @@ async function main(): Promise<void> {
       readOnlyTokens: list(process.env.GATEWAY_READONLY_TOKENS),
       timeoutMs,
       maxBodyBytes,
+      scriptPolicy,
+      scripts,
     })
   } catch (error) {
     redis.disconnect()
