@@ -18,7 +18,7 @@ import type { Context } from 'hono'
 import type { Cluster, Redis } from 'ioredis'
 import { createAuthenticator, UNAUTHORIZED_BODY, type Access } from './auth.js'
 import { createCommandPolicy, type CommandPolicy, type GatewayCommand } from './commands.js'
-import { encodeEntry, encodeResult, wantsBase64 } from './encoding.js'
+import { encodeEntry, encodeResult, replyBytes, wantsBase64 } from './encoding.js'
 import { createLifecycle, withDeadline } from './lifecycle.js'
 import { scriptKiller } from './script-kill.js'
 import { createScriptPolicy, type ScriptPolicyMode } from './scripts.js'
@@ -56,6 +56,10 @@ export interface GatewayOptions {
   maxArrayLength?: number
   /** Deadline of one request (body reading included), milliseconds. Default 5000. */
   timeoutMs?: number
+  /** Largest count a command may ask for (HRANDFIELD, SRANDMEMBER, SCAN COUNT, ...). Default 10000. */
+  maxCount?: number
+  /** Largest reply, bytes; a larger one answers 400 instead of being encoded. Default 8 MiB. */
+  maxReplyBytes?: number
   /**
    * Which Lua scripts `EVAL`, `EVALSHA` and `SCRIPT LOAD` may run: `registered` (default: this
    * package's session scripts and `scripts`) or `any` (then connect as a restricted ACL user).
@@ -126,8 +130,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...options,
     cluster,
     maxWaitMs: timeoutMs,
+    maxCount: positiveInt(options.maxCount, 10_000, 'maxCount'),
     scripts,
   })
+  const maxReplyBytes = positiveInt(options.maxReplyBytes, 8 * 1024 * 1024, 'maxReplyBytes')
+  /** Refuses (400) replies over the limit before they are encoded (JSON would grow them again). */
+  const bounded = (outcomes: Outcome[]): Outcome[] => {
+    const bytes = outcomes.reduce((n, o) => n + (o.ok ? replyBytes(o.value) : 0), 0)
+    if (bytes <= maxReplyBytes) return outcomes
+    throw new RequestProblem(
+      400,
+      `ERR reply too large: ${bytes} bytes, the gateway answers at most ${maxReplyBytes} (GATEWAY_MAX_REPLY_BYTES)`,
+    )
+  }
   const killer = scriptKiller(redis)
   /** Requests that run a script: at their deadline the script is stopped. */
   const scripted = new WeakSet<Request>()
@@ -175,7 +190,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   const single = async (c: Context, command: GatewayCommand, base64: boolean) => {
-    const outcome = await runCommand(redis, command)
+    const [outcome] = bounded([await runCommand(redis, command)]) as [Outcome]
     if (!outcome.ok) return c.json({ error: outcome.error }, outcome.status)
     return c.json({ result: encodeResult(outcome.value, base64) })
   }
@@ -197,9 +212,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       )
       // A refused command fails alone (as an ACL refusal does in Redis); the others run, in order.
       const refusals = commands.map((command) => check(c, command, access))
-      const results = await runPipeline(
-        redis,
-        commands.filter((_, i) => refusals[i] === null),
+      const results = bounded(
+        await runPipeline(
+          redis,
+          commands.filter((_, i) => refusals[i] === null),
+        ),
       )
       const outcomes: Outcome[] = refusals.map((refusal) =>
         refusal === null ? results.shift()! : { ok: false, error: refusal, status: 400 },
@@ -228,7 +245,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           )
         }
       })
-      const outcomes = await runTransaction(redis, commands)
+      const outcomes = bounded(await runTransaction(redis, commands))
       return c.json(outcomes.map((o) => encodeEntry(o, base64)))
     }),
   )

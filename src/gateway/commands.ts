@@ -110,6 +110,8 @@ export interface CommandPolicyOptions {
   cluster: boolean
   /** Upper bound of `WAIT`'s timeout, milliseconds (the request timeout). */
   maxWaitMs: number
+  /** Largest count a command may ask for (RAND family, POPs, SCAN and XRANGE COUNT, ...). */
+  maxCount: number
   /** Which scripts EVAL, EVALSHA and SCRIPT LOAD may name. Default: every script. */
   scripts?: { check(command: GatewayCommand): string | null }
 }
@@ -160,9 +162,71 @@ export function createCommandPolicy(options: CommandPolicyOptions): CommandPolic
       if (options.cluster && NOT_ON_CLUSTER.has(command.name)) {
         return `ERR '${shown}' is not supported through the gateway on a Redis Cluster: it would reach one random shard`
       }
-      return argumentProblem(command, options.maxWaitMs) ?? options.scripts?.check(command) ?? null
+      return (
+        argumentProblem(command, options.maxWaitMs) ??
+        countProblem(command, options.maxCount) ??
+        options.scripts?.check(command) ??
+        null
+      )
     },
   }
+}
+
+/** Commands whose second argument is a count (negative: with repeats, as large). */
+const POSITIONAL_COUNT = new Set([
+  'HRANDFIELD',
+  'SRANDMEMBER',
+  'ZRANDMEMBER',
+  'SPOP',
+  'LPOP',
+  'RPOP',
+  'ZPOPMIN',
+  'ZPOPMAX',
+])
+/** Commands with a `COUNT n` option, and where their options start. */
+const COUNT_OPTION: Record<string, number> = {
+  SCAN: 1,
+  HSCAN: 2,
+  SSCAN: 2,
+  ZSCAN: 2,
+  XRANGE: 3,
+  XREVRANGE: 3,
+  XREAD: 0,
+  LPOS: 2,
+  GEOSEARCH: 1,
+  GEOSEARCHSTORE: 2,
+  GEORADIUS: 5,
+  GEORADIUSBYMEMBER: 4,
+  GEORADIUS_RO: 5,
+  GEORADIUSBYMEMBER_RO: 4,
+}
+
+/**
+ * A count beyond `max` (one request could make Redis and the gateway build a reply of any size:
+ * `HRANDFIELD key -3000000 WITHVALUES` took a gateway from 88 MB to 777 MB). `LPOS ... COUNT 0`
+ * (every match) is refused too.
+ */
+function countProblem(command: GatewayCommand, max: number): string | null {
+  const shown = command.name.toLowerCase()
+  const tooLarge = (text: string | undefined, zeroIsAll = false) => {
+    if (text === undefined || !/^-?\d+$/.test(text)) return false
+    const n = Math.abs(Number(text))
+    return n > max || (zeroIsAll && n === 0)
+  }
+  if (POSITIONAL_COUNT.has(command.name) && tooLarge(command.args[1])) {
+    return `ERR '${shown}' count is limited to ${max} through the gateway (GATEWAY_MAX_COUNT)`
+  }
+  const from = COUNT_OPTION[command.name]
+  if (from !== undefined) {
+    for (let i = from; i < command.args.length - 1; i++) {
+      const word = command.args[i]!.toUpperCase()
+      if (command.name === 'XREAD' && word === 'STREAMS') break
+      if (word === 'COUNT' && tooLarge(command.args[i + 1], command.name === 'LPOS')) {
+        return `ERR '${shown}' COUNT is limited to 1..${max} through the gateway (GATEWAY_MAX_COUNT)`
+      }
+    }
+  }
+  return null
 }
 
 /** Arguments that would block the shared connection. */

@@ -35,6 +35,18 @@ function encodeValue(value: unknown, base64: boolean, topLevel: boolean): unknow
   return base64 ? Buffer.from(String(value), 'utf8').toString('base64') : String(value)
 }
 
+/** Bytes a reply holds (its strings; a few more per element for the encoding's punctuation). */
+export function replyBytes(value: unknown): number {
+  if (Buffer.isBuffer(value)) return value.length + 2
+  if (typeof value === 'string') return Buffer.byteLength(value) + 2
+  if (Array.isArray(value)) {
+    let n = 2
+    for (const item of value) n += replyBytes(item) + 1
+    return n
+  }
+  return 8
+}
+
 /** The `result` of a reply, encoded as asked. */
 export function encodeResult(value: unknown, base64: boolean): unknown {
   return encodeValue(value, base64, true)

@@ -7,6 +7,8 @@
  * - `GATEWAY_TOKENS` (required, comma-separated) and `GATEWAY_READONLY_TOKENS`: bearer tokens.
  * - `GATEWAY_HOST` (default 127.0.0.1), `GATEWAY_PORT` (default 8079).
  * - `GATEWAY_TIMEOUT_MS` (default 5000), `GATEWAY_MAX_BODY_BYTES` (default 1048576).
+ * - `GATEWAY_MAX_COUNT` (default 10000), `GATEWAY_MAX_REPLY_BYTES` (default 8388608),
+ *   `GATEWAY_MAX_CONNECTIONS` (default 10000).
  * - `GATEWAY_SCRIPTS`: `registered` (default: only this package's session scripts and those of
  *   `GATEWAY_SCRIPT_FILES`, comma-separated paths of Lua files) or `any`.
  *
@@ -89,12 +91,15 @@ async function main(): Promise<void> {
       maxBodyBytes,
       scriptPolicy,
       scripts,
+      maxCount: integer('GATEWAY_MAX_COUNT', 10_000),
+      maxReplyBytes: integer('GATEWAY_MAX_REPLY_BYTES', 8 * 1024 * 1024),
     })
   } catch (error) {
     redis.disconnect()
     fail((error as Error).message)
   }
-  const running = await listen(gateway, { host, port }).catch((error: Error) => {
+  const maxConnections = integer('GATEWAY_MAX_CONNECTIONS', 10_000)
+  const running = await listen(gateway, { host, port, maxConnections }).catch((error: Error) => {
     redis.disconnect()
     fail(`cannot listen on ${host}:${port}: ${error.message}`)
   })

@@ -12,6 +12,10 @@ export interface ListenOptions {
   host?: string
   /** Port; 0 picks a free one. Default 8079. */
   port?: number
+  /** Time a client has to send the request headers, milliseconds. Default 10000 (Node: 60000). */
+  headersTimeoutMs?: number
+  /** Most open sockets; more are closed on arrival. Default 10000. */
+  maxConnections?: number
 }
 
 export interface RunningGateway {
@@ -31,11 +35,20 @@ export interface RunningGateway {
 export function listen(gateway: Gateway, options: ListenOptions = {}): Promise<RunningGateway> {
   const host = options.host ?? '127.0.0.1'
   return new Promise((resolve, reject) => {
+    // A client trickling its headers holds a socket: 10 s, not Node's 60, checked every second
+    // (Node looks every 30 s by default).
+    const headersTimeout = options.headersTimeoutMs ?? 10_000
     const server = serve({
       fetch: gateway.app.fetch,
       hostname: host,
       port: options.port ?? 8079,
+      serverOptions: {
+        headersTimeout,
+        requestTimeout: Math.max(300_000, headersTimeout),
+        connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      },
     }) as Server
+    server.maxConnections = options.maxConnections ?? 10_000
     const onError = (error: Error) => reject(error)
     server.once('error', onError)
     server.once('listening', () => {
