@@ -8,7 +8,7 @@
  * export, import (also of an older file holding an alias line), stats and sweep.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Hono } from 'hono'
@@ -805,4 +805,34 @@ describe('rotation aliases: export, import, stats and sweep inside the grace win
       keys.sessions[0]!.slice(index.length + 1),
     ])
   }, 60_000)
+})
+
+describe('export files (security issue, finding 9)', () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await startRedis()
+    const client = new Redis({ port: server.port })
+    await seed(client, 10, 2)
+    client.disconnect()
+  })
+
+  it('attack: export file is world-readable', async () => {
+    const file = join(dir, 'private.jsonl')
+    const r = await cli(['export', '--redis-url', server.url, '--out', file])
+    expect(r.code, r.stderr).toBe(0)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
+
+  it('attack: export overwrites an existing file', async () => {
+    const file = join(dir, 'existing.jsonl')
+    writeFileSync(file, 'precious\n', { mode: 0o644 })
+    const refused = await cli(['export', '--redis-url', server.url, '--out', file])
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toMatch(/exists: pass --force/)
+    expect(readFileSync(file, 'utf8')).toBe('precious\n')
+    const forced = await cli(['export', '--redis-url', server.url, '--out', file, '--force'])
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(10)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
 })

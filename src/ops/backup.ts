@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, fchmodSync, openSync } from 'node:fs'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import type { Writable } from 'node:stream'
@@ -69,15 +69,34 @@ export interface ExportResult {
 }
 
 /**
+ * Opens an export file for the owner alone (0600: it holds session data and sealed TOTP
+ * secrets), refusing an existing file unless `force` (then its mode is narrowed to 0600 too).
+ */
+export function openExportFile(path: string, force: boolean): Writable {
+  let fd: number
+  try {
+    fd = openSync(path, force ? 'w' : 'wx', 0o600)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') throw new CliError(`${path} exists: pass --force to overwrite it`)
+    throw new CliError(`cannot write ${path} (${code})`)
+  }
+  fchmodSync(fd, 0o600) // an existing file keeps its mode on open; the umask only narrows
+  return createWriteStream('', { fd })
+}
+
+/**
  * Writes every session and every per-user item to `out` (SCAN on every master, never KEYS; a
- * batch at a time, one pipeline per batch). Rotation aliases are counted and left out.
+ * batch at a time, one pipeline per batch). Rotation aliases are counted and left out. A file
+ * is created 0600 and never overwritten without `force`.
  */
 export async function exportSessions(
   client: Redis | Cluster,
   prefix: string,
   outPath: string | undefined,
+  force = false,
 ): Promise<ExportResult> {
-  const out: Writable = outPath ? createWriteStream(outPath) : process.stdout
+  const out: Writable = outPath ? openExportFile(outPath, force) : process.stdout
   const started = Date.now()
   const bar = progress()
   let exported = 0

@@ -82,10 +82,11 @@ redisCommand(
   'export',
   'write every session and per-user item (TOTP secrets, claims, counters) with its remaining TTL as JSON lines',
 )
-  .option('--out <file>', 'write to a file instead of standard output')
-  .action(async (flags: Flags & { out?: string }) => {
+  .option('--out <file>', 'write to a file (created 0600) instead of standard output')
+  .option('--force', 'overwrite the --out file if it exists')
+  .action(async (flags: Flags & { out?: string; force?: boolean }) => {
     const result = await withRedis(flags, (client) =>
-      exportSessions(client, flags.prefix, flags.out),
+      exportSessions(client, flags.prefix, flags.out, flags.force === true),
     )
     console.error(
       `exported ${result.exported} sessions and ${result.items} user items in ${result.seconds.toFixed(1)} s` +
