@@ -19,10 +19,10 @@ export function dataBytes(fields: Record<string, string>): number {
   return total
 }
 
-/** A UTF-16 surrogate without its other half: not text, and no store can encode it. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
-
-/** Whether a string is well-formed UTF-16 (`String.prototype.isWellFormed`, ES2024). */
+/**
+ * Whether a string is well-formed UTF-16: no surrogate without its other half (not text, and no
+ * store can encode it). `String.prototype.isWellFormed` (ES2024: Node 20, workerd, browsers).
+ */
 export function isWellFormed(text: string): boolean {
-  return !LONE_SURROGATE.test(text)
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed()
 }

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { csrf } from 'hono/csrf'
 import { secureHeaders } from 'hono/secure-headers'
 import { renderSVG } from 'uqr'
@@ -25,6 +26,7 @@ import {
   twoFactorPage,
 } from './pages.js'
 import { isWellFormed } from '../bytes.js'
+import { SessionInputError } from '../errors.js'
 import { loginThrottle } from './login-throttle.js'
 import { VERSION } from './version.js'
 
@@ -62,6 +64,21 @@ export const DEMO_PERMISSIONS = {
 /** How recent the second factor must be for a password change, seconds. */
 const FRESH_AUTH = { maxAge: 300, methods: ['otp'] }
 const PREF_VALUE_MAX = 1024
+/**
+ * The largest body the demo reads: its largest legal form is a 256-character password (or a
+ * 1024-character preference) URL-encoded, up to 3 bytes a character, with the field names:
+ * under 4 KiB. Twice that, then 413 before anything is parsed.
+ */
+const MAX_BODY_BYTES = 8 * 1024
+
+/** The request's form; a malformed one (a broken multipart body, ...) is a 400, not a 500. */
+async function readForm(c: Context): Promise<Record<string, unknown>> {
+  try {
+    return await c.req.parseBody()
+  } catch {
+    throw new SessionInputError('malformed form body')
+  }
+}
 
 /**
  * The demo app, shared by the Node server, the Worker and Pages Functions. Its HTTP contract is
@@ -176,6 +193,18 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   })
   if (metricsEndpoint) app.get('/metrics', (c) => metricsEndpoint(c.req.raw))
 
+  // every body is bounded before any route reads it
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json(
+          { error: `request body over ${MAX_BODY_BYTES} bytes`, code: 'ERR_BODY_TOO_LARGE' },
+          413,
+          { Connection: 'close' },
+        ),
+    }),
+  )
   app.use(csrf())
   const onEvent = options.onEvent
   app.use(
@@ -219,7 +248,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   })
 
   app.post('/login', async (c) => {
-    const form = await c.req.parseBody()
+    const form = await readForm(c)
     const checked = await checkPassword(c, form.username, form.password)
     if (checked.kind === 'throttled') {
       c.header('Retry-After', String(checked.retryAfterSeconds))
@@ -315,7 +344,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   const enrol = async (c: Context<SessionEnv<DemoData>>) => {
     const s = c.get('session')
     if (await otp.isEnrolled(s)) return { ok: true as const, ...(await otp.startEnrolment(s)) }
-    const checked = await checkPassword(c, s.userId, (await c.req.parseBody()).password)
+    const checked = await checkPassword(c, s.userId, (await readForm(c)).password)
     if (checked.kind !== 'ok') return { ok: false as const, checked }
     return { ok: true as const, ...(await otp.startEnrolment(s, { primaryVerified: true })) }
   }
@@ -344,7 +373,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   for (const step of ['confirm', 'verify'] as const) {
     app.post(`/settings/2fa/${step}`, requireSession(), async (c) => {
       const s = c.get('session')
-      const code = (await c.req.parseBody()).code
+      const code = (await readForm(c)).code
       const result =
         step === 'confirm' ? await otp.confirmEnrolment(s, code) : await otp.verify(s, code)
       if (result.ok) {
@@ -370,11 +399,11 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     )
   })
   app.post('/api/2fa/confirm', requireSession(), async (c) => {
-    const result = await otp.confirmEnrolment(c.get('session'), (await c.req.parseBody()).code)
+    const result = await otp.confirmEnrolment(c.get('session'), (await readForm(c)).code)
     return result.ok ? c.json(result) : c.json(result, status(result.reason), retryAfter(result))
   })
   app.post('/api/2fa/verify', requireSession(), async (c) => {
-    const result = await otp.verify(c.get('session'), (await c.req.parseBody()).code)
+    const result = await otp.verify(c.get('session'), (await readForm(c)).code)
     return result.ok ? c.json(result) : c.json(result, status(result.reason), retryAfter(result))
   })
   app.post('/api/2fa/disable', requireSession(), async (c) => {
@@ -383,8 +412,8 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   })
 
   // The sensitive operation: needs a second factor within the last 5 minutes.
-  const newPassword = async (c: { req: { parseBody(): Promise<Record<string, unknown>> } }) => {
-    const password = (await c.req.parseBody()).password
+  const newPassword = async (c: Context) => {
+    const password = (await readForm(c)).password
     return typeof password === 'string' && password.length >= 12 && password.length <= 256
   }
   app.post('/api/password', requireFreshAuth(FRESH_AUTH), async (c) => {
@@ -438,7 +467,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
 
   app.put('/api/prefs/:name', async (c) => {
     const name = c.req.param('name')
-    const form = await c.req.parseBody()
+    const form = await readForm(c)
     const value = form.value
     if (!PREF_NAME.test(name))
       return c.json({ error: 'preference names are 1-64 characters [A-Za-z0-9_-]' }, 400)

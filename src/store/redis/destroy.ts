@@ -14,7 +14,6 @@ const script = luaScript(
   'destroy',
   `
 if KEYS[3] and not acting(KEYS[3], tonumber(ARGV[2])) then return ${NOT_LIVE} end
--- Destroying through a rotation alias ends the session it points to (same user, same slot).
 if KEYS[2] and redis.call('TYPE', KEYS[1])['ok'] == 'hash' then
   local mv = redis.call('HGET', KEYS[1], '${F.alias}')
   if mv then

@@ -22,7 +22,6 @@ if limit and by > 0 and c + by > limit then
   allowed = 0
 else
   c = redis.call('INCRBY', KEYS[1], ARGV[2])
-  -- everything given back: no counter is left behind
   if c <= 0 and by < 0 then
     redis.call('DEL', KEYS[1])
     return { 0, 1, 0 }

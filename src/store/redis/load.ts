@@ -15,7 +15,8 @@ import { POISONED, TOO_LARGE, int, jsonList, optionalInt, refusals, str } from '
  * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or the JSON text
  * (cjson) of `[flags, field, value, field, value, ...]`: HGETALL with `$e` and `$l` already
  * updated; flags (a string) = extended (1) + increment refused (2). Extension sets `$e`, `$l`,
- * PEXPIRE and the index score; with consume the hash and index member are deleted instead (the
+ * PEXPIRE and the index score (one HGETALL serves the checks, the increment and the reply: a key
+ * of another type answers it with an error table, a missing key with an empty list); with consume the hash and index member are deleted instead (the
  * returned data shows the extension the caller should carry over).
  */
 const script = luaScript(
@@ -26,8 +27,6 @@ local nowS, id = ARGV[1], ARGV[5]
 local now, before, to = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3])
 local consume = ARGV[4] == '1'
 local field = ARGV[6]
--- One read of the whole hash serves the checks, the increment and the reply (a key of another
--- type answers with an error table; a missing key with an empty list).
 local h = redis.pcall('HGETALL', key)
 if h.err then return ${POISONED} end
 if #h == 0 then return false end
