@@ -3,6 +3,7 @@ import { generateCookie, getCookie } from 'hono/cookie'
 import type { CookieOptions } from 'hono/utils/cookie'
 import { SessionError, jsonError } from './errors.js'
 import { createRuntime, type SessionOptions } from './runtime.js'
+import { isLoopbackHost } from './util/loopback.js'
 import {
   Session,
   kFinish,
@@ -154,8 +155,7 @@ function isLoopback(c: Context): boolean {
   if (known > 0 && url.startsWith(loopbackOrigin) && (url.length === known || url[known] === '/'))
     return true
   const { hostname: host, origin } = new URL(url)
-  const loopback =
-    host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]'
+  const loopback = isLoopbackHost(host)
   if (loopback) loopbackOrigin = origin
   return loopback
 }

@@ -18,8 +18,8 @@ import { forwardedClient, forwardedProto, transportFromEnv } from './node/tls.js
  *   `X-Forwarded-Proto: https`; secure cookies; requests not forwarded as HTTPS get 400;
  * - neither: plain HTTP for localhost development only (the cookie drops `Secure`; other hosts
  *   get 400).
- * `GET /metrics` serves Prometheus text; with `METRICS_TOKEN` set it needs
- * `Authorization: Bearer <token>`.
+ * `GET /metrics` serves Prometheus text: with `METRICS_TOKEN` set it needs
+ * `Authorization: Bearer <token>`; without it only loopback clients are answered.
  */
 const env = process.env
 const port = Number(env.PORT ?? 8787)

@@ -6,6 +6,7 @@ import { MetricsRecorder } from './metrics.js'
 import { memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
 import { upstashStore } from './store/upstash.js'
+import { isLoopbackHost } from './util/loopback.js'
 
 /** Bindings of the demo Worker (see wrangler.toml). */
 export interface Env {
@@ -83,7 +84,7 @@ function memoryStoreWithWarning(): Store {
 /** True for plain-HTTP requests to a loopback host, as `wrangler dev` serves them. */
 export function isLocalHttp(request: Request): boolean {
   const url = new URL(request.url)
-  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+  return url.protocol === 'http:' && isLoopbackHost(url.hostname)
 }
 
 /** Serves one request of the demo. Shared by the Worker and Pages Functions. */

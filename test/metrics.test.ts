@@ -118,6 +118,8 @@ function setup() {
     metrics,
     activeSessions,
     metricsEndpoint: prometheusEndpoint(exporter),
+    // in-process requests come from this machine: a loopback client, as Prometheus beside it
+    clientAddress: () => '127.0.0.1',
   })
   const scrape = async () => {
     const res = await app.call(new CookieJar(), 'GET', '/metrics')
@@ -272,6 +274,7 @@ describe('GET /metrics (Prometheus, Node)', () => {
     const { call, login } = demo(failing, {
       metrics,
       metricsEndpoint: prometheusEndpoint(exporter),
+      clientAddress: () => '127.0.0.1', // in-process: this machine
     })
     expect((await login(new CookieJar())).status).toBe(503)
     const text = await (await call(new CookieJar(), 'GET', '/metrics')).text()
@@ -289,11 +292,30 @@ describe('GET /metrics (Prometheus, Node)', () => {
     const metrics = new MetricsRecorder()
     const exporter = prometheusExporter(metrics, { defaultMetrics: false })
     const endpoint = prometheusEndpoint(exporter, 's3cret-token')
-    expect((await endpoint(new Request('http://localhost/metrics'))).status).toBe(401)
+    // with a token, from anywhere (and from this machine too)
+    const from = '203.0.113.9'
+    expect((await endpoint(new Request('http://localhost/metrics'), from)).status).toBe(401)
+    expect((await endpoint(new Request('http://localhost/metrics'), '127.0.0.1')).status).toBe(401)
     const wrong = { headers: { Authorization: 'Bearer s3cret-tokeN' } }
-    expect((await endpoint(new Request('http://localhost/metrics', wrong))).status).toBe(401)
+    expect((await endpoint(new Request('http://localhost/metrics', wrong), from)).status).toBe(401)
     const right = { headers: { Authorization: 'Bearer s3cret-token' } }
-    expect((await endpoint(new Request('http://localhost/metrics', right))).status).toBe(200)
+    expect((await endpoint(new Request('http://localhost/metrics', right), from)).status).toBe(200)
+  })
+
+  it('attack: metrics open to anyone without METRICS_TOKEN', async () => {
+    const metrics = new MetricsRecorder()
+    const endpoint = prometheusEndpoint(prometheusExporter(metrics, { defaultMetrics: false }))
+    const forged = { headers: { 'X-Forwarded-For': '127.0.0.1', Host: 'localhost' } }
+    for (const client of ['203.0.113.9', '10.0.0.8', '::ffff:192.0.2.1', '2001:db8::1', undefined])
+      expect([
+        client,
+        (await endpoint(new Request('http://localhost/metrics', forged), client)).status,
+      ]).toEqual([client, 403])
+    for (const client of ['127.0.0.1', '127.3.2.1', '::1', '::ffff:127.0.0.1'])
+      expect([
+        client,
+        (await endpoint(new Request('http://localhost/metrics'), client)).status,
+      ]).toEqual([client, 200])
   })
 })
 

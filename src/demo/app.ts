@@ -44,8 +44,11 @@ export interface DemoOptions extends Omit<SessionOptions, 'store'> {
    * (`sessions`, as the memory store reports, or `keys`), else unknown.
    */
   activeSessions?: () => Promise<number | null>
-  /** Serves `GET /metrics` (e.g. Prometheus text on Node). Default: no such route. */
-  metricsEndpoint?: (request: Request) => Response | Promise<Response>
+  /**
+   * Serves `GET /metrics` (e.g. Prometheus text on Node), given the client's address from
+   * `clientAddress`. Default: no such route.
+   */
+  metricsEndpoint?: (request: Request, client: string | undefined) => Response | Promise<Response>
   /** The version shown by /healthz and /readyz. Default the package's. */
   version?: string
   /**
@@ -191,7 +194,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
       )
     }
   })
-  if (metricsEndpoint) app.get('/metrics', (c) => metricsEndpoint(c.req.raw))
+  if (metricsEndpoint) app.get('/metrics', (c) => metricsEndpoint(c.req.raw, clientOf(c)))
 
   // every body is bounded before any route reads it
   app.use(

@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { LATENCY_BUCKETS_MS, type MetricsRecorder } from '../metrics.js'
 import type { Store } from '../store/types.js'
+import { timingSafeEqual } from '../util/compare.js'
+import { isLoopbackAddress } from '../util/loopback.js'
+import { settleWithin } from '../util/timeout.js'
 
 /** Options of {@link prometheusExporter}. */
 export interface PrometheusExporterOptions {
@@ -184,32 +188,35 @@ export function activeSessionsProbe(store: Store, timeoutMs = 1000): () => Promi
     }
     return null
   }
-  return () =>
-    Promise.race([
-      probe(),
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs).unref()),
-    ])
+  return () => settleWithin(probe(), timeoutMs, null)
 }
 
 /**
  * `GET /metrics` for the demo: Prometheus text from an exporter; with `token` set the scraper
- * must send `Authorization: Bearer <token>` (compared in constant time), else 401.
+ * must send `Authorization: Bearer <token>` (compared in constant time), else 401; without one
+ * only loopback clients (by the connection's address) are answered, others get 403.
  */
 export function prometheusEndpoint(
   exporter: { contentType: string; metrics(): Promise<string> },
   token?: string,
-): (request: Request) => Promise<Response> {
-  const expected = token ? new TextEncoder().encode(`Bearer ${token}`) : undefined
-  return async function metricsEndpoint(request) {
+): (request: Request, client: string | undefined) => Promise<Response> {
+  const digest = (text: string) => createHash('sha256').update(text).digest()
+  const expected = token ? digest(`Bearer ${token}`) : undefined
+  return async function metricsEndpoint(request, client) {
     if (expected) {
-      const given = new TextEncoder().encode(request.headers.get('authorization') ?? '')
-      let diff = given.length ^ expected.length
-      for (let i = 0; i < expected.length; i++) diff |= (given[i] ?? 0) ^ expected[i]!
-      if (diff !== 0)
+      // digests of both: the comparison shows neither the length nor where they differ
+      const given = digest(request.headers.get('authorization') ?? '')
+      if (!timingSafeEqual(given, expected))
         return Response.json(
           { error: 'metrics token required' },
           { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } },
         )
+    } else if (client === undefined || !isLoopbackAddress(client)) {
+      // without a token, only this machine may read the metrics (never a header's word for it)
+      return Response.json(
+        { error: 'metrics are served to loopback clients only: set METRICS_TOKEN' },
+        { status: 403 },
+      )
     }
     return new Response(await exporter.metrics(), {
       headers: { 'Content-Type': exporter.contentType, 'Cache-Control': 'no-store' },
