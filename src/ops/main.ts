@@ -4,6 +4,7 @@
  * unreachable Redis), 2 bad arguments.
  */
 import { Command, CommanderError, Option } from 'commander'
+import { GATEWAY_VARIABLES, runGateway } from '../gateway/run.js'
 import { ioredisStore } from '../store/ioredis.js'
 import { DEFAULT_PREFIX } from '../store/keys.js'
 import { generateKeySecret } from '../token.js'
@@ -226,6 +227,41 @@ redisCommand('sweep', 'prune stale user-index members (bounded, resumable)')
         `indexes scanned ${result.indexesScanned}, members removed ${result.membersRemoved}` +
         (result.cursor ? `\nnot finished: resume with --cursor ${result.cursor}` : ''),
     )
+  })
+
+program
+  .command('gateway')
+  .description(
+    'serve the Upstash-compatible REST gateway in front of Redis (the same variables as `npm run gateway`; flags override them)',
+  )
+  .option('--host <host>', 'interface to bind (GATEWAY_HOST, default 127.0.0.1)')
+  .option('--port <port>', 'port (GATEWAY_PORT, default 8079)')
+  .option('--redis-url <url>', 'redis://[user:pass@]host:port[/db] (REDIS_URL)')
+  .option('--timeout-ms <ms>', 'per-request deadline (GATEWAY_TIMEOUT_MS, default 5000)')
+  .option('--scripts <policy>', 'registered | any (GATEWAY_SCRIPTS, default registered)')
+  .option('--script-files <files>', 'comma-separated Lua files to register (GATEWAY_SCRIPT_FILES)')
+  .option('--max-count <n>', 'largest count a command may ask for (GATEWAY_MAX_COUNT)')
+  .option('--max-reply-bytes <n>', 'largest reply (GATEWAY_MAX_REPLY_BYTES)')
+  .option('--max-connections <n>', 'most open sockets (GATEWAY_MAX_CONNECTIONS)')
+  .addHelpText(
+    'after',
+    `\nTokens come from the environment only (a command line is visible to every user of the machine):\n${GATEWAY_VARIABLES.map((v) => `  ${v}`).join('\n')}`,
+  )
+  .action(async (flags: Record<string, string | undefined>) => {
+    const fromFlags: Record<string, string | undefined> = {
+      GATEWAY_HOST: flags.host,
+      GATEWAY_PORT: flags.port,
+      REDIS_URL: flags.redisUrl,
+      GATEWAY_TIMEOUT_MS: flags.timeoutMs,
+      GATEWAY_SCRIPTS: flags.scripts,
+      GATEWAY_SCRIPT_FILES: flags.scriptFiles,
+      GATEWAY_MAX_COUNT: flags.maxCount,
+      GATEWAY_MAX_REPLY_BYTES: flags.maxReplyBytes,
+      GATEWAY_MAX_CONNECTIONS: flags.maxConnections,
+    }
+    const set = Object.entries(fromFlags).filter(([, v]) => v !== undefined)
+    await runGateway({ ...process.env, ...Object.fromEntries(set) })
+    await new Promise(() => {}) // serves until SIGTERM / SIGINT, which exit the process
   })
 
 try {
