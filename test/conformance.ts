@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
+import { acrossStores } from './helpers/stores.js'
 import {
   isMoved,
   type SessionKey,
@@ -17,14 +18,10 @@ export function testStore(
   name: string,
   setup: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>,
 ): void {
-  describe(`store conformance: ${name}`, () => {
+  acrossStores([{ name: `store conformance: ${name}`, setup }], (current) => {
     let store: Store
-    let cleanup: (() => Promise<void>) | undefined
-    beforeAll(async () => {
-      ;({ store, cleanup } = await setup())
-    })
-    afterAll(async () => {
-      await cleanup?.()
+    beforeAll(() => {
+      store = current()
     })
 
     const IDLE = 10 * 60_000

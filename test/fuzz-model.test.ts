@@ -8,31 +8,17 @@
  *   refused with 413 and nothing is stored (D2, attack 7).
  */
 import fc from 'fast-check'
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryStore } from '../src/store/memory.js'
-import { ioredisStore, type IoredisStore } from '../src/store/ioredis.js'
-import type { Store } from '../src/store/types.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { IoredisStore } from '../src/store/ioredis.js'
 import { figures, sessionKeyOf } from './helpers/load.js'
-import { startRedis, stopAll, type RedisServer } from './helpers/redis.js'
+import { stopAll } from './helpers/redis.js'
+import { acrossStores, IOREDIS, MEMORY } from './helpers/stores.js'
 import { CookieJar, send, sessionApp } from './helpers/session-app.js'
 
 const MAX_FIELD = 1024
 const FIELDS = ['a', 'b', 'c', 'd', 'e'] as const
 
-let server: RedisServer
-let redisStore: IoredisStore
-let probe: Redis
-beforeAll(async () => {
-  server = await startRedis()
-  redisStore = ioredisStore({ url: server.url, logger: () => {} })
-  probe = new Redis({ host: '127.0.0.1', port: server.port })
-})
-afterAll(async () => {
-  probe?.disconnect()
-  await redisStore?.close()
-  await stopAll()
-}, 60_000)
+afterAll(stopAll, 60_000)
 
 type Op = { field: string; value: unknown } | { field: string; delete: true }
 type Step =
@@ -61,14 +47,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 const canon = (v: unknown) => JSON.parse(JSON.stringify(v ?? {}))
 
-function stores(): [string, () => Store, number][] {
-  return [
-    ['memory', () => memoryStore(), 80],
-    ['redis', () => redisStore, 40],
-  ]
-}
-
-describe.each(stores())('model-based, %s store', (name, makeStore, numRuns) => {
+acrossStores([MEMORY, IOREDIS], (makeStore, storeName) => {
+  const name = storeName === MEMORY.name ? 'memory' : 'redis'
+  const numRuns = name === 'memory' ? 80 : 40
+  /** The raw client of the Redis store, to look at what it holds. */
+  const raw = () => (makeStore() as IoredisStore).client
   it('concurrent set/delete/regenerate/destroy keep the session equal to the model', async () => {
     const app = sessionApp({ insecureLocalhost: true, store: makeStore() })
     const apply = (jar: CookieJar, o: Op) =>
@@ -85,7 +68,7 @@ describe.each(stores())('model-based, %s store', (name, makeStore, numRuns) => {
       j.cookies.set('session', token)
       const all = await (await send(app, j, 'GET', '/all')).json()
       if (Object.keys(all as object).length) return false
-      if (name === 'redis') return (await probe.exists((await sessionKeyOf(token)).key)) === 0
+      if (name === 'redis') return (await raw().exists((await sessionKeyOf(token)).key)) === 0
       return true
     }
     let steps = 0

@@ -5,10 +5,9 @@
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { session, type SessionEnv } from '../src/index.js'
-import { ioredisStore, type IoredisStore } from '../src/store/ioredis.js'
-import { memoryStore } from '../src/store/memory.js'
 import type { Store } from '../src/store/types.js'
-import { startRedis, stopAll } from './helpers/redis.js'
+import { stopAll } from './helpers/redis.js'
+import { acrossStores, IOREDIS, MEMORY } from './helpers/stores.js'
 import { CookieJar, KEY_A, fakeClock, send } from './helpers/session-app.js'
 
 afterAll(stopAll)
@@ -53,11 +52,11 @@ const withCookie = (app: Hono<SessionEnv>, cookie: string, method: string, path:
     headers: { Cookie: cookie, Origin: 'http://localhost' },
   })
 
-function rotationSuite(name: string, makeStore: () => Promise<Store>) {
-  describe(`rotation with a grace window: ${name}`, () => {
+acrossStores([MEMORY, IOREDIS], (current) => {
+  describe('rotation with a grace window', () => {
     let store: Store
-    beforeAll(async () => {
-      store = await makeStore()
+    beforeAll(() => {
+      store = current()
     })
 
     it('L3: rotates after rotateEvery; the previous token works inside the grace window only', async () => {
@@ -140,13 +139,4 @@ function rotationSuite(name: string, makeStore: () => Promise<Store>) {
       expect((await withCookie(app, current, 'GET', '/me')).status).toBe(401)
     })
   })
-}
-
-rotationSuite('memory', async () => memoryStore())
-let redisStore: IoredisStore | undefined
-rotationSuite('ioredis', async () => {
-  const server = await startRedis()
-  redisStore = ioredisStore({ url: server.url })
-  return redisStore
 })
-afterAll(() => redisStore?.close())
