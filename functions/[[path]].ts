@@ -1,5 +1,5 @@
 import type { ExecutionContext } from 'hono'
-import { fetchDemo, type Env } from '../src/worker.js'
+import { fetchDemo, type Env } from '../demo/worker.js'
 
 /** The parts of the Pages Functions context this entry uses. */
 interface PagesContext extends ExecutionContext {

@@ -36,7 +36,7 @@ describe('architecture rules', () => {
     expect(code).not.toBe(0)
     for (const rule of [
       'edge-entry-pulls-node: src/index.ts → fs',
-      'library-imports-demo: src/helper.ts → src/demo/app.ts',
+      'library-imports-demo: src/helper.ts → demo/app.ts',
       'session-imports-a-store: src/session/core.ts → src/store/memory.ts',
       'store-imports-hono-or-session: src/store/memory.ts → src/session/core.ts',
       'no-circular:',

@@ -1,5 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
-import { acrossStores } from './helpers/stores.js'
+// across-stores.ts imports no store: this suite also runs inside workerd
+import { acrossStores } from './helpers/across-stores.js'
 import {
   isMoved,
   type SessionKey,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createDemoApp } from '../src/demo/app.js'
-import { keysFromEnv } from '../src/demo/config.js'
+import { createDemoApp } from '../demo/app.js'
+import { keysFromEnv } from '../demo/config.js'
 import { memoryStore } from '../src/store/memory.js'
 import type { Store } from '../src/store/types.js'
 import { demo } from './helpers/demo.js'

@@ -12,7 +12,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Store } from '../src/store/types.js'
-import { createDemoApp } from '../src/demo/app.js'
+import { createDemoApp } from '../demo/app.js'
 import { ioredisStore, type IoredisStore } from '../src/store/ioredis.js'
 import { connectRedis } from '../src/store/ioredis-connect.js'
 import { createGateway, listen } from '../src/gateway/index.js'

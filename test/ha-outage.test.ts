@@ -13,7 +13,7 @@
  * (persistence.test.ts covers that); what matters is that the app recovers by itself.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { createDemoApp } from '../src/demo/app.js'
+import { createDemoApp } from '../demo/app.js'
 import { createGateway, listen } from '../src/gateway/index.js'
 import { connectRedis } from '../src/store/ioredis-connect.js'
 import { ioredisStore } from '../src/store/ioredis.js'

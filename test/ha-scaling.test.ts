@@ -9,7 +9,7 @@
  * against the gateway; see docs/operations.md.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDemoApp } from '../src/demo/app.js'
+import { createDemoApp } from '../demo/app.js'
 import { createGateway, listen, type RunningGateway } from '../src/gateway/index.js'
 import { connectRedis } from '../src/store/ioredis-connect.js'
 import { ioredisStore, type IoredisStore } from '../src/store/ioredis.js'

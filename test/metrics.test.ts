@@ -5,9 +5,13 @@
  */
 import { TOTP } from 'otpauth'
 import { describe, expect, it, vi } from 'vitest'
-import { analyticsSink, logSample } from '../src/demo/observability.js'
+import { analyticsSink, logSample } from '../demo/observability.js'
 import { MetricsRecorder, classifyRoute } from '../src/metrics.js'
-import { activeSessionsProbe, prometheusEndpoint, prometheusExporter } from '../src/node/metrics.js'
+import {
+  activeSessionsProbe,
+  prometheusEndpoint,
+  prometheusExporter,
+} from '../demo/node/metrics.js'
 import { memoryStore } from '../src/store/memory.js'
 import { demo } from './helpers/demo.js'
 import { CookieJar } from './helpers/session-app.js'

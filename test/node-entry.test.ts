@@ -1,5 +1,5 @@
 /**
- * The Node entry (`src/node.ts`) as a child process: HTTPS with TLS_CERT/TLS_KEY (self-signed
+ * The Node entry (`demo/node.ts`) as a child process: HTTPS with TLS_CERT/TLS_KEY (self-signed
  * cert made here), TRUST_PROXY=1 behind a TLS-terminating proxy, the dev-mode default, and
  * /healthz, /readyz and /metrics over the wire with a real redis-server.
  */

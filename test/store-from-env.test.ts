@@ -4,7 +4,7 @@
  * the memory store; half a configuration is a clear error.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { storeFromEnv } from '../src/node/store-from-env.js'
+import { storeFromEnv } from '../demo/node/store-from-env.js'
 import { demo } from './helpers/demo.js'
 import { startGateway } from './helpers/gateway.js'
 import { startRedis, stopAll } from './helpers/redis.js'

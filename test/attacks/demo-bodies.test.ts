@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDemoApp } from '../../src/demo/app.js'
+import { createDemoApp } from '../../demo/app.js'
 import { memoryStore } from '../../src/store/memory.js'
 import { HttpClient, figures, serveHttp, type Served } from '../helpers/load.js'
 import { KEY_A } from '../helpers/session-app.js'

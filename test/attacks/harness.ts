@@ -4,7 +4,7 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { Redis } from 'ioredis'
-import { createDemoApp, type DemoOptions } from '../../src/demo/app.js'
+import { createDemoApp, type DemoOptions } from '../../demo/app.js'
 import type { SessionEvent } from '../../src/events.js'
 import { ioredisStore, type IoredisStore } from '../../src/store/ioredis.js'
 import { totp } from '../../src/totp.js'

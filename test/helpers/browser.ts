@@ -1,5 +1,5 @@
 /**
- * Browser tests: Debian's Chromium driven by playwright-core, and the Node demo (`src/node.ts`)
+ * Browser tests: Debian's Chromium driven by playwright-core, and the Node demo (`demo/node.ts`)
  * as a child process. Nothing is skipped silently: a missing Chromium fails with the install line.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
@@ -72,7 +72,7 @@ export async function selfSignedCert(): Promise<{ cert: string; key: string; dir
   return { cert, key, dir }
 }
 
-/** The Node demo started as a child process (`node --import tsx src/node.ts`). */
+/** The Node demo started as a child process (`node --import tsx demo/node.ts`). */
 export interface DemoServer {
   port: number
   /** `http://localhost:PORT` or `https://localhost:PORT`. */
@@ -116,7 +116,7 @@ export async function startNodeDemo(env: Record<string, string> = {}): Promise<D
   const secure = Boolean(env.TLS_CERT)
   const origin = `${secure ? 'https' : 'http'}://localhost:${port}`
   let output = ''
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'demo/node.ts'], {
     cwd: path.resolve('.'),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { createDemoApp, type DemoOptions } from '../../src/demo/app.js'
+import { createDemoApp, type DemoOptions } from '../../demo/app.js'
 import { memoryStore } from '../../src/store/memory.js'
 import type { Store } from '../../src/store/types.js'
 import { CookieJar, KEY_A } from './session-app.js'

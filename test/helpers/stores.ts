@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe } from 'vitest'
 import { ioredisStore } from '../../src/store/ioredis.js'
 import { memoryStore } from '../../src/store/memory.js'
 import type { Store } from '../../src/store/types.js'
+import { acrossStores, type StoreSetup } from './across-stores.js'
 import { startRedis } from './redis.js'
 
-/**
- * A store a suite can run on: how to set it up once for the suite, and how to tear it down.
- * `fresh` (memory only) gives a new, empty store per call, for tests that count or fill it.
- */
-export interface StoreSetup {
-  name: string
-  setup(): Promise<{ store: Store; cleanup?: () => Promise<void>; fresh?: () => Store }>
-}
+export { acrossStores, type StoreSetup }
 
 /** The in-process store; `store()` is a new one per call. */
 export const MEMORY: StoreSetup = {
@@ -27,29 +20,6 @@ export const IOREDIS: StoreSetup = {
     const store = ioredisStore({ url: server.url, logger: () => {} })
     return { store, cleanup: () => store.close() }
   },
-}
-
-/**
- * The one way to run a suite over several stores: once per setup, in a describe named after
- * it, with the store set up before the suite and torn down after it. `store()` gives the
- * suite's store (a fresh one per call where the setup has `fresh`).
- */
-export function acrossStores(
-  setups: readonly StoreSetup[],
-  suite: (store: () => Store, name: string) => void,
-): void {
-  for (const setup of setups) {
-    describe(setup.name, () => {
-      let made: Awaited<ReturnType<StoreSetup['setup']>>
-      beforeAll(async () => {
-        made = await setup.setup()
-      })
-      afterAll(async () => {
-        await made?.cleanup?.()
-      })
-      suite(() => (made.fresh ? made.fresh() : made.store), setup.name)
-    })
-  }
 }
 
 /** The memory store and the ioredis store on a real Redis. */

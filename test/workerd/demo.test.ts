@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest'
-import worker, { type Env } from '../../src/worker.js'
+import worker, { type Env } from '../../demo/worker.js'
 
 /**
  * The demo's HTTP contract inside workerd, through the Worker's own fetch handler: with no Redis

@@ -5,7 +5,7 @@
  * Prints one JSON line with their URLs, then runs until SIGTERM.
  */
 import { serve } from '@hono/node-server'
-import { createDemoApp } from '../../src/demo/app.js'
+import { createDemoApp } from '../../demo/app.js'
 import { ioredisStore } from '../../src/store/ioredis.js'
 import { startGateway } from '../helpers/gateway.js'
 import { freePort, startCluster, startRedis, stopAll } from '../helpers/redis.js'

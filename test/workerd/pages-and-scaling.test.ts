@@ -6,7 +6,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest'
 import { onRequest } from '../../functions/[[path]].js'
-import worker, { type Env } from '../../src/worker.js'
+import worker, { type Env } from '../../demo/worker.js'
 
 describe('Pages Functions entry', () => {
   it('serves the demo: healthz and a login', async () => {

@@ -1,12 +1,12 @@
 import type { Context, ExecutionContext, Hono } from 'hono'
-import { createDemoApp } from './demo/app.js'
-import { keysFromEnv } from './demo/config.js'
-import { analyticsSink, logSample, type AnalyticsEngineDataset } from './demo/observability.js'
-import { MetricsRecorder } from './metrics.js'
-import { memoryStore } from './store/memory.js'
-import type { Store } from './store/types.js'
-import { upstashStore } from './store/upstash.js'
-import { isLoopbackHost } from './util/loopback.js'
+import { createDemoApp } from './app.js'
+import { keysFromEnv } from './config.js'
+import { analyticsSink, logSample, type AnalyticsEngineDataset } from './observability.js'
+import { MetricsRecorder } from '../src/metrics.js'
+import { memoryStore } from '../src/store/memory.js'
+import type { Store } from '../src/store/types.js'
+import { upstashStore } from '../src/store/upstash.js'
+import { isLoopbackHost } from '../src/util/loopback.js'
 
 /** Bindings of the demo Worker (see wrangler.toml). */
 export interface Env {

@@ -1,5 +1,5 @@
-import { SessionError, StoreError } from '../errors.js'
-import type { HitOptions, Store } from '../store/types.js'
+import { SessionError, StoreError } from '../src/errors.js'
+import type { HitOptions, Store } from '../src/store/types.js'
 import { checkLogin } from './users.js'
 
 /** Password checks allowed per window: per user name, and per client address. */

@@ -1,4 +1,4 @@
-import { generateKeySecret, type TokenKey } from '../token.js'
+import { generateKeySecret, type TokenKey } from '../src/token.js'
 
 /**
  * Parses `SESSION_KEYS`: comma-separated `kid:secret` entries, secret = 32 bytes base64url, the

@@ -10,11 +10,11 @@ import {
   requireSession,
   session,
   type SessionEnv,
-} from '../index.js'
-import { totp } from '../totp.js'
-import type { SessionOptions } from '../runtime.js'
-import type { Store, StoreHealth } from '../store/types.js'
-import { MetricsRecorder } from '../metrics.js'
+} from '../src/index.js'
+import { totp } from '../src/totp.js'
+import type { SessionOptions } from '../src/runtime.js'
+import type { Store, StoreHealth } from '../src/store/types.js'
+import { MetricsRecorder } from '../src/metrics.js'
 import { DASHBOARD_SCRIPT, dashboardPage, type DashboardData } from './dashboard.js'
 import {
   STYLESHEET,
@@ -25,8 +25,8 @@ import {
   sessionsPage,
   twoFactorPage,
 } from './pages.js'
-import { isWellFormed } from '../bytes.js'
-import { SessionInputError } from '../errors.js'
+import { isWellFormed } from '../src/bytes.js'
+import { SessionInputError } from '../src/errors.js'
 import { loginThrottle } from './login-throttle.js'
 import { VERSION } from './version.js'
 

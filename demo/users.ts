@@ -1,4 +1,4 @@
-import { timingSafeEqual } from '../util/compare.js'
+import { timingSafeEqual } from '../src/util/compare.js'
 
 /** The demo's users. A real app checks a password hash (argon2/scrypt) from its database. */
 const USERS: Record<string, { password: string; roles: string[] }> = {

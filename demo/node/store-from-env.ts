@@ -1,8 +1,8 @@
-import { describeRedisTarget, redisOptionsFromEnv } from '../store/ioredis-connect.js'
-import { ioredisStore } from '../store/ioredis.js'
-import { memoryStore } from '../store/memory.js'
-import type { Store } from '../store/types.js'
-import { upstashStore } from '../store/upstash.js'
+import { describeRedisTarget, redisOptionsFromEnv } from '../../src/store/ioredis-connect.js'
+import { ioredisStore } from '../../src/store/ioredis.js'
+import { memoryStore } from '../../src/store/memory.js'
+import type { Store } from '../../src/store/types.js'
+import { upstashStore } from '../../src/store/upstash.js'
 
 /**
  * Picks the demo's store from the environment (Node):

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { LATENCY_BUCKETS_MS, type MetricsRecorder } from '../metrics.js'
-import type { Store } from '../store/types.js'
-import { timingSafeEqual } from '../util/compare.js'
-import { isLoopbackAddress } from '../util/loopback.js'
-import { settleWithin } from '../util/timeout.js'
+import { LATENCY_BUCKETS_MS, type MetricsRecorder } from '../../src/metrics.js'
+import type { Store } from '../../src/store/types.js'
+import { timingSafeEqual } from '../../src/util/compare.js'
+import { isLoopbackAddress } from '../../src/util/loopback.js'
+import { settleWithin } from '../../src/util/timeout.js'
 
 /** Options of {@link prometheusExporter}. */
 export interface PrometheusExporterOptions {
