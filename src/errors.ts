@@ -140,6 +140,14 @@ export function withTimeout<T>(
   )
 }
 
+/**
+ * @internal A stored hash that cannot be a session this package wrote (edited by hand, another
+ * program's key): not a store failure, so the session treats it as gone.
+ */
+export class PoisonedSessionError extends Error {
+  override name = 'PoisonedSessionError'
+}
+
 /** A JSON error response with `Cache-Control: no-store`. Never carries raw Redis or jose text. */
 export function jsonError(
   status: number,

@@ -1,7 +1,6 @@
-import { SessionError, StoreError, withTimeout } from './errors.js'
+import { PoisonedSessionError, SessionError, StoreError, withTimeout } from './errors.js'
 import type { SessionEvent, SessionEventHandler } from './events.js'
 import { expiryPolicy, type ExpiryOptions, type ExpiryPolicy } from './expiry.js'
-import { PoisonedSessionError } from './store/codec.js'
 import { memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
 import { KeyRing, type TokenKey } from './token.js'

@@ -1,6 +1,7 @@
 import { fieldCipher } from './at-rest.js'
 import { dataBytes, isWellFormed, utf8Length } from './bytes.js'
 import {
+  PoisonedSessionError,
   SessionInputError,
   SessionLimitError,
   SessionRequiredError,
@@ -10,8 +11,8 @@ import {
 import { extension, initialDeadlines, maxAgeSeconds } from './expiry.js'
 import type { SessionEvent } from './events.js'
 import { isRefusal, type SessionRuntime } from './runtime.js'
-import { FLASH_PREFIX, PoisonedSessionError } from './store/codec.js'
 import {
+  FLASH_PREFIX,
   RESERVED_PREFIX,
   isMoved,
   type Actor,

@@ -15,14 +15,14 @@ import { Hono } from 'hono'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { session, type SessionEnv } from '../src/index.js'
-import { encodeSession } from '../src/store/codec.js'
+import { encodeSession } from '../src/store/redis/codec.js'
 import { ioredisStore } from '../src/store/ioredis.js'
 import {
   parseKeyName,
   sessionKeyName,
   userIndexKeyName,
   userItemKeyName,
-} from '../src/store/keys.js'
+} from '../src/store/redis/layout.js'
 import { totp } from '../src/totp.js'
 import { demo } from './helpers/demo.js'
 import {

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ioredisStore, type IoredisStore } from '../src/store/ioredis.js'
-import { DEFAULT_PREFIX, sessionKeyName, userIndexKeyName } from '../src/store/keys.js'
+import { DEFAULT_PREFIX, sessionKeyName, userIndexKeyName } from '../src/store/redis/layout.js'
 import { SCRIPTS } from '../src/store/redis/scripts.js'
 import { keySlot } from '../src/store/redis/slot.js'
 import type { StoredSession } from '../src/store/types.js'

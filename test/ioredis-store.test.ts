@@ -5,10 +5,10 @@
  */
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PoisonedSessionError } from '../src/store/codec.js'
+import { PoisonedSessionError } from '../src/store/redis/codec.js'
 import { StoreError } from '../src/errors.js'
 import { ioredisStore, type IoredisStore } from '../src/store/ioredis.js'
-import { DEFAULT_PREFIX, sessionKeyName, userIndexKeyName } from '../src/store/keys.js'
+import { DEFAULT_PREFIX, sessionKeyName, userIndexKeyName } from '../src/store/redis/layout.js'
 import type { LoadResult, SessionKey, StoredSession } from '../src/store/types.js'
 import { testStore } from './conformance.js'
 import { onTheWire } from './helpers/monitor.js'

@@ -3,8 +3,13 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import type { Writable } from 'node:stream'
 import type { Cluster, Redis } from 'ioredis'
-import { decodeSession } from '../store/codec.js'
-import { parseKeyName, sessionKeyName, userIndexKeyName } from '../store/keys.js'
+import { decodeSession } from '../store/redis/codec.js'
+import {
+  ALIAS_FIELD,
+  parseKeyName,
+  sessionKeyName,
+  userIndexKeyName,
+} from '../store/redis/layout.js'
 import { scanNodes } from './connect.js'
 import {
   checkItemLine,
@@ -43,8 +48,7 @@ export interface BackupLine {
 
 const SCAN_COUNT = 500
 
-/** The field that marks a rotation alias (see `state()` in `../store/scripts.ts`). */
-export const ALIAS_FIELD = '$mv'
+export { ALIAS_FIELD }
 
 /**
  * Whether a session hash's fields are a rotation alias: what `rotate` leaves at the previous key

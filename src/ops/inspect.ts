@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
-import { parseKeyName, userIndexKeyName } from '../store/keys.js'
-import { ALIAS_FIELD } from './backup.js'
+import { parseKeyName, userIndexKeyName } from '../store/redis/layout.js'
+import { ALIAS_FIELD } from '../store/redis/layout.js'
 import { scanNodes } from './connect.js'
 import { UsageError } from './output.js'
 

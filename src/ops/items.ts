@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
-import { parseKeyName, userItemKeyName, type UserItemKind } from '../store/keys.js'
+import { parseKeyName, userItemKeyName, type UserItemKind } from '../store/redis/layout.js'
 
 /**
  * Per-user items in backups: the plain strings the stores keep in a user's slot at

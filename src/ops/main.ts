@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import { GATEWAY_VARIABLES, runGateway } from '../gateway/run.js'
 import { ioredisStore } from '../store/ioredis.js'
-import { DEFAULT_PREFIX } from '../store/keys.js'
+import { DEFAULT_PREFIX } from '../store/redis/layout.js'
 import { generateKeySecret } from '../token.js'
 import { exportSessions, importExit, importSessions } from './backup.js'
 import { connect, disconnect, type ConnectionFlags } from './connect.js'

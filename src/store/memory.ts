@@ -1,6 +1,6 @@
 import { dataBytes } from '../bytes.js'
 import { SessionLimitError, SessionRequiredError } from '../errors.js'
-import { sessionKeyName, userItemKeyName } from './keys.js'
+import { sessionKeyName, userItemKeyName } from './redis/layout.js'
 import type {
   Actor,
   CommitOptions,

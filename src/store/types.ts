@@ -280,8 +280,7 @@ export interface HitResult {
 
 /** Whether a hash field holds data (counted by `maxDataBytes`): not metadata; flash values are data. */
 export function isDataField(name: string): boolean {
-  // '$f:' is FLASH_PREFIX (codec.ts imports this module, so it is spelled out here)
-  return !name.startsWith(RESERVED_PREFIX) || name.startsWith('$f:')
+  return !name.startsWith(RESERVED_PREFIX) || name.startsWith(FLASH_PREFIX)
 }
 
 /** Names of per-user counters, claims and values: 1 to 128 of `[A-Za-z0-9._:-]`. */
@@ -314,3 +313,6 @@ export interface StoreHealth {
 
 /** Prefix of reserved field names: data field names must not start with it. */
 export const RESERVED_PREFIX = '$'
+
+/** Flash values are data fields under this reserved prefix (read once, then deleted). */
+export const FLASH_PREFIX = '$f:'

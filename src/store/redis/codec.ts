@@ -1,3 +1,4 @@
+import { PoisonedSessionError } from '../../errors.js'
 import type { SessionMeta, StoredSession } from '../types.js'
 import { FLASH_PREFIX, META_FIELDS, RESERVED_PREFIX } from './layout.js'
 
@@ -15,10 +16,7 @@ const NUMBER_META = [
 ] as const
 const LIST_META = ['roles', 'amr', 'revokedMethods'] as const
 
-/** A hash that cannot be a session we wrote (edited by hand, or another program's key). */
-export class PoisonedSessionError extends Error {
-  override name = 'PoisonedSessionError'
-}
+export { PoisonedSessionError }
 
 /** Encodes the metadata fields present in `meta` as hash fields. */
 export function encodeMeta(meta: Partial<SessionMeta>): Record<string, string> {

@@ -1,5 +1,6 @@
 import { SessionLimitError, StoreError } from '../../errors.js'
 import {
+  FLASH_PREFIX,
   RESERVED_PREFIX,
   USER_ITEM_NAME,
   type Actor,
@@ -7,7 +8,7 @@ import {
   type SessionMeta,
 } from '../types.js'
 
-export { RESERVED_PREFIX }
+export { FLASH_PREFIX, RESERVED_PREFIX }
 
 /**
  * The Redis layout in one place: key names and every reserved hash field name, shared by both
@@ -118,9 +119,6 @@ export const META_FIELDS = {
   client: '$h',
   revokedMethods: '$x',
 } as const satisfies Record<keyof SessionMeta, string>
-
-/** Flash values are data fields under this reserved prefix (read once, then deleted). */
-export const FLASH_PREFIX = '$f:'
 
 /**
  * Marks a rotation alias: what `rotate` leaves at the previous key for the grace window, only
