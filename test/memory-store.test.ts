@@ -24,6 +24,54 @@ describe('memory store bounds', () => {
     expect(left).toEqual([false, false, true, true, true])
   })
 
+  const alive = async (
+    store: ReturnType<typeof memoryStore>,
+    keys: { id: string }[],
+    now: number,
+  ) => {
+    const out = []
+    for (const key of keys)
+      out.push((await store.load(key, { now, extendIfBefore: 0, extendTo: 0 })) !== null)
+    return out
+  }
+
+  it('evicts every anonymous session before a signed-in one', async () => {
+    const store = memoryStore({ maxSessions: 4 })
+    const now = Date.now()
+    const user = (n: number) => ({ id: id(n), uid: `u${n}` })
+    await store.create(user(0), { fields: {}, meta: { ...meta(now), uid: 'u0' } }, { now })
+    for (let i = 1; i < 4; i++)
+      await store.create({ id: id(i) }, { fields: {}, meta: meta(now) }, { now })
+    // a new signed-in session takes the oldest anonymous one's place, not the older user's
+    await store.create(user(4), { fields: {}, meta: { ...meta(now), uid: 'u4' } }, { now })
+    expect(
+      await alive(store, [user(0), { id: id(1) }, { id: id(2) }, { id: id(3) }, user(4)], now),
+    ).toEqual([true, false, true, true, true])
+    // more anonymous sessions only ever replace anonymous ones
+    for (let i = 5; i < 10; i++)
+      await store.create({ id: id(i) }, { fields: {}, meta: meta(now) }, { now })
+    expect(await alive(store, [user(0), user(4), { id: id(8) }, { id: id(9) }], now)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ])
+  })
+
+  it('keeps no new anonymous session when signed-in ones fill the store', async () => {
+    const store = memoryStore({ maxSessions: 2 })
+    const now = Date.now()
+    const user = (n: number) => ({ id: id(n), uid: `u${n}` })
+    for (let i = 0; i < 2; i++)
+      await store.create(user(i), { fields: {}, meta: { ...meta(now), uid: `u${i}` } }, { now })
+    await store.create({ id: id(2) }, { fields: {}, meta: meta(now) }, { now })
+    expect(await alive(store, [user(0), user(1), { id: id(2) }], now)).toEqual([true, true, false])
+    // a signed-in one still gets in, in place of the oldest signed-in one
+    await store.create(user(3), { fields: {}, meta: { ...meta(now), uid: 'u3' } }, { now })
+    expect(await alive(store, [user(0), user(1), user(3)], now)).toEqual([false, true, true])
+    expect(await store.listUser('u0', now)).toEqual([])
+  })
+
   it('sweeps expired entries a batch at a time without a full scan', async () => {
     const store = memoryStore({ sweepBatch: 10 })
     const now = Date.now()

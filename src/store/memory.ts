@@ -27,7 +27,11 @@ import { USER_ITEM_NAME } from './types.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
-  /** Most sessions kept; the oldest are evicted beyond it. Default 10000. */
+  /**
+   * Most sessions kept. Beyond it the oldest anonymous session (or rotation alias) is evicted
+   * first; a signed-in session is evicted only when none is left, and only to make room for
+   * another signed-in one (a new anonymous session is then not kept). Default 10000.
+   */
   maxSessions?: number
   /** Entries examined for expiry per store call (the sweep never blocks). Default 64. */
   sweepBatch?: number
@@ -63,6 +67,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
 class MemoryStore implements Store {
   readonly #entries = new Map<string, Entry>()
+  /** Names of anonymous entries and rotation aliases, oldest first: evicted before any user's. */
+  readonly #evictFirst = new Set<string>()
   readonly #users = new Map<string, Map<string, number>>()
   readonly #items = new Map<string, Item>()
   readonly #max: number
@@ -102,12 +108,10 @@ class MemoryStore implements Store {
     const name = sessionKeyName('', key)
     if (this.#entries.has(name)) throw new Error('session id collision')
     if (options.replace) this.#delete(sessionKeyName('', options.replace))
-    while (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next().value as string
-      this.#delete(oldest)
-    }
+    // An anonymous flood must not push signed-in users out: it is simply not kept.
+    if (!this.#makeRoom(key.uid !== undefined)) return { evicted: [] }
     const entry: Entry = { key: { ...key }, session: clone(session) }
-    this.#entries.set(name, entry)
+    this.#insert(name, entry)
     return { evicted: this.#index(entry, options.maxSessionsPerUser) }
   }
 
@@ -154,11 +158,11 @@ class MemoryStore implements Store {
     this.#delete(fromName)
     const moved: Entry = { key: { ...to }, session: entry.session }
     moved.session.meta.rotatedAt = options.now
-    this.#entries.set(sessionKeyName('', to), moved)
+    this.#insert(sessionKeyName('', to), moved)
     const result = this.#apply(moved, patch, options)
     this.#index(moved)
     const aliasUntil = Math.min(options.now + options.graceMs, moved.session.meta.expiresAt)
-    this.#entries.set(fromName, {
+    this.#insert(fromName, {
       key: { ...from },
       movedTo: to.id,
       session: { fields: {}, meta: { ...moved.session.meta, expiresAt: aliasUntil } },
@@ -319,10 +323,30 @@ class MemoryStore implements Store {
     return evicted
   }
 
+  #insert(name: string, entry: Entry): void {
+    this.#entries.set(name, entry)
+    if (entry.key.uid === undefined || entry.movedTo !== undefined) this.#evictFirst.add(name)
+  }
+
+  /**
+   * Evicts until one more entry fits: anonymous entries and aliases first, oldest first; a
+   * signed-in entry only for a new signed-in one. Returns false when nothing may be evicted.
+   */
+  #makeRoom(signedIn: boolean): boolean {
+    while (this.#entries.size >= this.#max) {
+      const cheapest = this.#evictFirst.values().next()
+      if (!cheapest.done) this.#delete(cheapest.value)
+      else if (signedIn) this.#delete(this.#entries.keys().next().value as string)
+      else return false
+    }
+    return true
+  }
+
   #delete(name: string): void {
     const entry = this.#entries.get(name)
     if (!entry) return
     this.#entries.delete(name)
+    this.#evictFirst.delete(name)
     const uid = entry.key.uid
     if (uid === undefined || entry.movedTo !== undefined) return
     const ids = this.#users.get(uid)

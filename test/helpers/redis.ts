@@ -576,15 +576,17 @@ export async function startCluster(
     )
     await waitFor(
       async () =>
-        (await Promise.all(nodes.map((n) => clusterNodeSettled(n, total)))).every(Boolean),
+        (await Promise.all(nodes.map((n) => clusterNodeSettled(n, total, masterCount)))).every(
+          Boolean,
+        ),
       20_000,
       async () =>
         `cluster did not settle:\n${await nodes[0]!.cli('CLUSTER', 'NODES').catch(String)}`,
       100,
     )
-    const view = parseClusterNodes(await nodes[0]!.cli('CLUSTER', 'NODES'))
-    const isMaster = (n: ServerProcess) =>
-      view.find((v) => v.port === n.port)?.flags.includes('master') ?? false
+    // Each node's own ROLE, not one node's gossip view, decides who is a master.
+    const roles = await Promise.all(nodes.map(async (n) => (await n.cli('ROLE')).split('\n')[0]))
+    const isMaster = (n: ServerProcess) => roles[nodes.indexOf(n)] === 'master'
     return {
       masters: nodes.filter(isMaster),
       replicas: nodes.filter((n) => !isMaster(n)),
@@ -598,8 +600,16 @@ export async function startCluster(
   }
 }
 
-/** True when `node` sees a healthy cluster of `total` nodes, and is attached if it is a replica. */
-async function clusterNodeSettled(node: RedisServer, total: number): Promise<boolean> {
+/**
+ * True when `node` sees a healthy cluster of `total` nodes with exactly `masterCount` masters
+ * (a replica that gossip has not yet reported as one still shows as an empty master), and is
+ * attached if it is a replica.
+ */
+async function clusterNodeSettled(
+  node: RedisServer,
+  total: number,
+  masterCount: number,
+): Promise<boolean> {
   const info = parseInfo(await node.cli('CLUSTER', 'INFO'))
   if (info.get('cluster_state') !== 'ok') return false
   if (info.get('cluster_slots_assigned') !== '16384' || info.get('cluster_slots_ok') !== '16384')
@@ -607,6 +617,7 @@ async function clusterNodeSettled(node: RedisServer, total: number): Promise<boo
   if (Number(info.get('cluster_known_nodes')) !== total) return false
   const view = parseClusterNodes(await node.cli('CLUSTER', 'NODES'))
   const masterIds = new Set(view.filter((v) => v.flags.includes('master')).map((v) => v.id))
+  if (masterIds.size !== masterCount) return false
   // Every replica must name a known master, as seen from this node.
   if (!view.filter((v) => v.flags.includes('slave')).every((v) => masterIds.has(v.masterId)))
     return false
