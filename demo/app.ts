@@ -14,6 +14,7 @@ import {
 import { totp } from '../src/totp.js'
 import type { SessionOptions } from '../src/runtime.js'
 import type { Store, StoreHealth } from '../src/store/types.js'
+import { withTimeout } from '../src/util/timeout.js'
 import { MetricsRecorder } from '../src/metrics.js'
 import { DASHBOARD_SCRIPT, dashboardPage, type DashboardData } from './dashboard.js'
 import {
@@ -97,13 +98,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   } = options
   const app = new Hono<SessionEnv<DemoData>>()
   const startedAt = Date.now()
-  const pingStore = () =>
-    Promise.race([
-      store.ping(),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('timeout')), readyTimeoutMs),
-      ),
-    ])
+  const pingStore = () => withTimeout(store.ping(), readyTimeoutMs, () => new Error('timeout'))
   const activeSessions =
     options.activeSessions ?? (async () => countFromDetails((await store.ping()).details) ?? null)
   // One store sample per second at most, however many dashboards poll.

@@ -10,7 +10,7 @@ import { bundle } from './bundle.js'
  * gzip size of the bundle and fails above the budget; then checks that the library's edge
  * entries pull in neither ioredis nor any Node built-in.
  */
-const WORKER_BUDGET = 60 * 1024
+const WORKER_BUDGET = 62 * 1024
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`
 
 const out = mkdtempSync(join(tmpdir(), 'hrs-size-'))

@@ -60,15 +60,16 @@ export class StoreTimeoutError extends StoreError {
 
 /** A value, a field or a session exceeded a size limit. Maps to 413 (400 for bad values). */
 export class SessionLimitError extends SessionError {
-  /** The HTTP status this error should produce: 413 for sizes, 400 for bad names or values. */
-  readonly status: 400 | 413
-  constructor(message: string, status: 400 | 413 = 413) {
+  readonly status = 413
+  constructor(message: string) {
     super('ERR_SESSION_LIMIT', message)
-    this.status = status
   }
 }
 
-/** The input of a Session call is malformed (a user id that is not well-formed text, ...). Maps to 400. */
+/**
+ * The input of a Session call is malformed: a field name, a value that is not JSON, a
+ * non-integer step, a user id, roles, methods or a session id. Maps to 400.
+ */
 export class SessionInputError extends SessionError {
   readonly status = 400
   constructor(message: string) {

@@ -1,5 +1,10 @@
 export { session, type SessionEnv, type SessionVariables } from './middleware.js'
-export { Session, type SessionData, type SessionInfo, type AuthenticateOptions } from './session.js'
+export {
+  Session,
+  type SessionData,
+  type SessionInfo,
+  type AuthenticateOptions,
+} from './session/session.js'
 export type { SessionOptions, SessionLimits } from './runtime.js'
 export type { SessionEvent, SessionEventHandler } from './events.js'
 export {

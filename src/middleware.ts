@@ -11,7 +11,7 @@ import {
   type Outcome,
   type SessionData,
   type SessionRequest,
-} from './session.js'
+} from './session/session.js'
 
 /** Context variables set by the middleware: `c.get('session')` / `c.var.session`. */
 export type SessionVariables<Data extends SessionData = SessionData> = { session: Session<Data> }

@@ -28,6 +28,7 @@ import { demo } from './helpers/demo.js'
 import {
   startCluster,
   startRedis,
+  startSentinelGroup,
   stopAll,
   type RedisCluster,
   type RedisServer,
@@ -503,21 +504,32 @@ describe('per-user items: a TOTP enrolment, claims and hit counters', () => {
 })
 
 describe('stats, sessions, sweep', () => {
-  for (const kind of ['standalone', 'cluster'] as const) {
+  for (const kind of ['standalone', 'sentinel', 'cluster'] as const) {
     describe(kind, () => {
       let where: string[]
       let client: Redis | Cluster
       let stop: () => Promise<void>
+      /** The masters' real addresses, as stats must label them. */
+      let masters: string[]
       beforeAll(async () => {
         if (kind === 'standalone') {
           const server = await startRedis()
           where = ['--redis-url', server.url]
           client = new Redis({ port: server.port })
+          masters = [`${server.host}:${server.port}`]
           stop = () => server.stop()
+        } else if (kind === 'sentinel') {
+          const group = await startSentinelGroup({ replicas: 1, sentinels: 1 })
+          const sentinels = group.sentinelAddrs.map((a) => `${a.host}:${a.port}`).join(',')
+          where = ['--sentinels', sentinels, '--sentinel-name', group.name]
+          client = new Redis({ port: group.master.port, host: group.master.host })
+          masters = [`${group.master.host}:${group.master.port}`]
+          stop = () => group.stop()
         } else {
           const c = await startCluster()
           where = ['--cluster', c.startupNodes.map((n) => `${n.host}:${n.port}`).join(',')]
           client = new Cluster(c.startupNodes)
+          masters = c.masters.map((m) => `${m.host}:${m.port}`)
           stop = () => c.stop()
         }
         await seed(client, 200, 20)
@@ -535,6 +547,9 @@ describe('stats, sessions, sweep', () => {
         expect(s.memoryPerSession.averageBytes).toBeGreaterThan(50)
         expect(s.nodes.length).toBe(kind === 'cluster' ? 3 : 1)
         expect(s.nodes.every((n: { role: string }) => n.role === 'master')).toBe(true)
+        // the real addresses: through Sentinel too (it used to say localhost:6379)
+        const addresses = s.nodes.map((n: { address: string }) => n.address)
+        expect(new Set(addresses)).toEqual(new Set(masters))
         const human = await cli(['stats', ...where])
         expect(human.stdout).toMatch(/sessions 200 \(100 anonymous\), users 20/)
       })

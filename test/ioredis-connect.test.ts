@@ -1,11 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Cluster, Redis } from 'ioredis'
 import { BatchingRedis } from '../src/store/write-batching.js'
-import {
-  connectRedis,
-  describeRedisTarget,
-  redisOptionsFromEnv,
-} from '../src/store/ioredis-connect.js'
+import { redisOptionsFromEnv } from '../src/config/redis.js'
+import { connectRedis, describeRedisTarget } from '../src/store/ioredis-connect.js'
 import { freePort, startCluster, startRedis, startSentinelGroup, stopAll } from './helpers/redis.js'
 
 afterAll(stopAll)
@@ -177,6 +174,20 @@ describe('connectRedis', () => {
       false,
       true,
     ])
+  })
+
+  it('a new connection sends no CLIENT SETINFO (Redis before 7.2 refuses it)', async () => {
+    const server = await startRedis()
+    await server.cli('CONFIG', 'RESETSTAT')
+    const client = connectRedis({ url: server.url })
+    await client.ping()
+    client.disconnect()
+    // MONITOR does not show a refused CLIENT SETINFO; the server's counters do: an error on
+    // 7.0 (before 7.2), a call on 7.2+
+    const stats = await server.cli('INFO', 'commandstats')
+    expect(stats).toMatch(/cmdstat_ping:calls=1,/)
+    expect(stats).not.toMatch(/cmdstat_client/)
+    expect(await server.cli('INFO', 'errorstats')).not.toMatch(/errorstat_/)
   })
 
   it('rejects fast when the server was never reachable', async () => {

@@ -266,9 +266,9 @@ describe('ioredis store on a standalone server', () => {
     await store.create(key, sessionAt(Date.now()), { now: Date.now() })
     await expect(
       store.commit(key, { set: { $e: '1' }, del: [] }, noExtend()),
-    ).rejects.toMatchObject({ code: 'ERR_SESSION_LIMIT' })
+    ).rejects.toMatchObject({ code: 'ERR_SESSION_INPUT' })
     await expect(store.commit(key, { set: {}, del: ['$a'] }, noExtend())).rejects.toMatchObject({
-      code: 'ERR_SESSION_LIMIT',
+      code: 'ERR_SESSION_INPUT',
     })
     expect(
       await store.commit(key, { set: { '$f:notice': '"hi"' }, del: [] }, noExtend()),

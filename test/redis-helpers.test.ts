@@ -40,6 +40,17 @@ describe('test/helpers/redis', () => {
     await server.stop()
   })
 
+  it('runs each persistence mode as configured (the server, not the helper, says so)', async () => {
+    const rdb = await startRedis({ persistence: 'rdb' })
+    expect(await rdb.cli('CONFIG', 'GET', 'save')).toBe('save\n1 1')
+    expect(await rdb.cli('CONFIG', 'GET', 'appendonly')).toBe('appendonly\nno')
+    await rdb.stop()
+    const aof = await startRedis({ persistence: 'aof-always' })
+    expect((await aof.cli('CONFIG', 'GET', 'save')).trim()).toBe('save')
+    expect(await aof.cli('CONFIG', 'GET', 'appendfsync')).toBe('appendfsync\nalways')
+    await aof.stop()
+  })
+
   it('starts a password-protected server', async () => {
     const server = await startRedis({ password: 'p w' })
     expect(await server.cli('PING')).toBe('PONG')

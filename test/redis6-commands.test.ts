@@ -17,6 +17,7 @@ const REDIS_6_0 = new Set([
   'EXPIRE',
   'GET',
   'HDEL',
+  'HEXISTS',
   'HGET',
   'HGETALL',
   'HMGET',

@@ -1,4 +1,5 @@
-import { describeRedisTarget, redisOptionsFromEnv } from '../../src/store/ioredis-connect.js'
+import { redisOptionsFromEnv } from '../../src/config/redis.js'
+import { describeRedisTarget } from '../../src/store/ioredis-connect.js'
 import { ioredisStore } from '../../src/store/ioredis.js'
 import { memoryStore } from '../../src/store/memory.js'
 import type { Store } from '../../src/store/types.js'

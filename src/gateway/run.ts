@@ -17,7 +17,8 @@
  * request timeout plus 1 s), quit Redis, exit 0. A stuck shutdown exits anyway after 3 s more.
  */
 import { readFileSync } from 'node:fs'
-import { connectRedis, describeRedisTarget, redisOptionsFromEnv } from '../store/ioredis-connect.js'
+import { redisOptionsFromEnv } from '../config/redis.js'
+import { connectRedis, describeRedisTarget } from '../store/ioredis-connect.js'
 import type { RedisConnectOptions } from '../store/ioredis-connect.js'
 import { createGateway, type Gateway } from './app.js'
 import { settleWithin } from '../util/timeout.js'

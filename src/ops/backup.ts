@@ -3,13 +3,11 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import type { Writable } from 'node:stream'
 import type { Cluster, Redis } from 'ioredis'
+import { ioredisExec } from '../store/ioredis.js'
 import { decodeSession } from '../store/redis/codec.js'
-import {
-  ALIAS_FIELD,
-  parseKeyName,
-  sessionKeyName,
-  userIndexKeyName,
-} from '../store/redis/layout.js'
+import { ALIAS_FIELD, META_FIELDS, parseKeyName, sessionKeyName } from '../store/redis/layout.js'
+import { run } from '../store/redis/operation.js'
+import { restore as restoreOp } from '../store/redis/restore.js'
 import { scanNodes } from './connect.js'
 import {
   checkItemLine,
@@ -47,8 +45,6 @@ export interface BackupLine {
 }
 
 const SCAN_COUNT = 500
-
-export { ALIAS_FIELD }
 
 /**
  * Whether a session hash's fields are a rotation alias: what `rotate` leaves at the previous key
@@ -172,25 +168,6 @@ export async function exportSessions(
   return { exported, items, skipped, aliases, seconds: (Date.now() - started) / 1000 }
 }
 
-/** Restores one session if absent (or always, with replace) and adds it to its user's index. */
-const RESTORE = `
--- KEYS: session, [index]. ARGV: replace ('1'|'0'), pttl, id, index score, field/value pairs.
-if ARGV[1] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[1])
-local i = 5
-while i <= #ARGV do
-  local j = math.min(i + 199, #ARGV)
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
-  i = j + 1
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-if KEYS[2] then
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-end
-return 1
-`
-
 export interface ImportOptions {
   inPath: string | undefined
   onError: 'abort' | 'skip'
@@ -233,6 +210,7 @@ export async function importSessions(
   let imported = 0
   let skipped = 0
   let lineNo = 0
+  const exec = ioredisExec(client)
   const inFlight = new Set<Promise<void>>()
   const track = (n: number, work: Promise<void>) => {
     const p = work
@@ -243,20 +221,14 @@ export async function importSessions(
     inFlight.add(p)
   }
   const restore = (line: BackupLine, n: number) => {
-    const keys = [line.key, ...(line.uid !== undefined ? [userIndexKeyName(prefix, line.uid)] : [])]
     const pttl = line.pttl - Math.max(0, Date.now() - line.at)
     if (pttl <= 0) return void skipped++ // expired in transit
-    const args = [
-      options.replace ? '1' : '0',
-      String(pttl),
-      line.id,
-      line.fields.$e!,
-      ...Object.entries(line.fields).flat(),
-    ]
+    const { key, id, uid, fields } = line
+    const input = { key, id, uid, pttl, score: fields[META_FIELDS.expiresAt]!, fields }
     track(
       n,
-      (client.eval(RESTORE, keys.length, ...keys, ...args) as Promise<number>).then((written) => {
-        if (written === 1) imported++
+      run(exec, prefix, restoreOp, { ...input, replace: options.replace }).then((written) => {
+        if (written) imported++
         else skipped++ // already there, kept
       }),
     )

@@ -1,10 +1,11 @@
 import type { Cluster, Redis } from 'ioredis'
+import { redisOptionsFrom, redisSettingsFromEnv, TOPOLOGY_SETTINGS } from '../config/redis.js'
 import {
   connectRedis,
   describeRedisTarget,
-  redisOptionsFromEnv,
   type RedisConnectOptions,
 } from '../store/ioredis-connect.js'
+import { settleWithin } from '../util/timeout.js'
 import { CliError, UsageError } from './output.js'
 
 /** The connection flags every Redis command takes. */
@@ -24,17 +25,24 @@ export function connectionOptions(flags: ConnectionFlags): RedisConnectOptions {
     throw new UsageError('--timeout-ms must be a positive number')
   const given = [flags.redisUrl, flags.sentinels, flags.cluster].filter((v) => v !== undefined)
   if (given.length > 1) throw new UsageError('use one of --redis-url, --sentinels, --cluster')
-  const env: Record<string, string | undefined> = { ...process.env }
-  if (given.length === 1) {
-    for (const name of ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES']) delete env[name]
-    if (flags.redisUrl) env.REDIS_URL = flags.redisUrl
-    if (flags.sentinels) env.REDIS_SENTINELS = flags.sentinels
-    if (flags.cluster) env.REDIS_CLUSTER_NODES = flags.cluster
-  }
-  if (flags.sentinelName) env.REDIS_SENTINEL_NAME = flags.sentinelName
+  const settings = redisSettingsFromEnv(process.env)
+  if (given.length === 1) for (const t of TOPOLOGY_SETTINGS) delete settings[t]
+  const flag = (value: string | undefined, name: string) =>
+    value === undefined ? undefined : { value, name }
+  Object.assign(
+    settings,
+    Object.fromEntries(
+      Object.entries({
+        url: flag(flags.redisUrl, '--redis-url'),
+        sentinels: flag(flags.sentinels, '--sentinels'),
+        cluster: flag(flags.cluster, '--cluster'),
+        sentinelName: flag(flags.sentinelName, '--sentinel-name'),
+      }).filter(([, v]) => v !== undefined),
+    ),
+  )
   let options: RedisConnectOptions | null
   try {
-    options = redisOptionsFromEnv(env)
+    options = redisOptionsFrom(settings)
   } catch (err) {
     throw new UsageError((err as Error).message)
   }
@@ -69,6 +77,22 @@ export async function connect(
   return { client, target }
 }
 
+/**
+ * A server's `host:port` for labels and cursors. On a Sentinel client `options.host/port` are
+ * ioredis's defaults (localhost:6379), not the master it found: the socket knows where it went.
+ */
+export function nodeAddress(node: Redis): string {
+  if (node.options.sentinels?.length) {
+    const socket = (node as unknown as { stream?: { remoteAddress?: string; remotePort?: number } })
+      .stream
+    if (socket?.remoteAddress && socket.remotePort) {
+      const host = socket.remoteAddress.replace(/^::ffff:/, '')
+      return host.includes(':') ? `[${host}]:${socket.remotePort}` : `${host}:${socket.remotePort}`
+    }
+  }
+  return `${node.options.host}:${node.options.port}`
+}
+
 /** The servers to SCAN: every master of a Cluster, or the one server. */
 export function scanNodes(client: Redis | Cluster): Redis[] {
   return client.isCluster ? (client as Cluster).nodes('master') : [client as Redis]
@@ -76,10 +100,6 @@ export function scanNodes(client: Redis | Cluster): Redis[] {
 
 /** Quits politely, then drops the connection whatever happens (so the process can exit). */
 export async function disconnect(client: Redis | Cluster): Promise<void> {
-  try {
-    await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1000))])
-  } catch {
-    // already gone
-  }
+  await settleWithin(client.quit(), 1000, undefined) // a failure: already gone
   client.disconnect()
 }

@@ -1,7 +1,10 @@
 import type { Cluster, Redis } from 'ioredis'
-import { parseKeyName, userIndexKeyName } from '../store/redis/layout.js'
-import { ALIAS_FIELD } from '../store/redis/layout.js'
-import { scanNodes } from './connect.js'
+import { ioredisExec } from '../store/ioredis.js'
+import { ALIAS_FIELD, parseKeyName, userIndexKeyName } from '../store/redis/layout.js'
+import { parseInfo } from '../store/redis/info.js'
+import { run } from '../store/redis/operation.js'
+import { sweep as sweepOp } from '../store/redis/sweep.js'
+import { nodeAddress, scanNodes } from './connect.js'
 import { UsageError } from './output.js'
 
 /** One server's state, from INFO. */
@@ -92,7 +95,7 @@ export async function stats(client: Redis | Cluster, prefix: string): Promise<St
 async function nodeStats(node: Redis): Promise<NodeStats> {
   const info = parseInfo(String(await node.info()))
   return {
-    address: `${node.options.host}:${node.options.port}`,
+    address: nodeAddress(node),
     role: info.get('role'),
     replicas: info.has('connected_slaves') ? Number(info.get('connected_slaves')) : undefined,
     masterLinkStatus: info.get('master_link_status'),
@@ -113,7 +116,7 @@ async function slowEntries(node: Redis, prefix: string): Promise<Stats['slowlog'
       return name === 'evalsha' || name === 'eval' || args.some((a) => String(a).startsWith(prefix))
     })
     .map(([id, at, micros, args]) => ({
-      node: `${node.options.host}:${node.options.port}`,
+      node: nodeAddress(node),
       id,
       at: new Date(at * 1000).toISOString(),
       micros,
@@ -127,36 +130,6 @@ async function slowEntries(node: Redis, prefix: string): Promise<Stats['slowlog'
       ].join(' '),
     }))
 }
-
-function parseInfo(text: string): Map<string, string> {
-  const out = new Map<string, string>()
-  for (const line of text.split(/\r?\n/)) {
-    const i = line.indexOf(':')
-    if (i > 0 && !line.startsWith('#')) out.set(line.slice(0, i), line.slice(i + 1).trim())
-  }
-  return out
-}
-
-/**
- * Prunes stale index members: scores in the past, and members whose session hash is gone or is
- * a rotation alias (`rotate` moves the member to the new id; an alias is not a session). Only
- * index members are removed, never a hash: an alias keeps serving its grace window. An index
- * left empty is deleted. Same slot as the index (the `{uid}` tag), one call per index.
- */
-const SWEEP = `
-local idx = KEYS[1]
-local removed = redis.call('ZREMRANGEBYSCORE', idx, '-inf', ARGV[1])
-for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
-  local k = idx .. ':' .. m
-  local t = redis.call('TYPE', k)['ok']
-  if t == 'none' or (t == 'hash' and redis.call('HEXISTS', k, '${ALIAS_FIELD}') == 1) then
-    redis.call('ZREM', idx, m)
-    removed = removed + 1
-  end
-end
-if redis.call('ZCARD', idx) == 0 then redis.call('DEL', idx) end
-return removed
-`
 
 /**
  * Sweeps user indexes, at most `maxKeys` index keys per run; resumable: returns the cursor to
@@ -172,7 +145,7 @@ export async function sweep(
   let removed = 0
   for (const node of scanNodes(client)) {
     if (scanned >= options.maxKeys) break
-    const address = `${node.options.host}:${node.options.port}`
+    const address = nodeAddress(node)
     let cursor = cursors[address] ?? '0'
     if (cursor === 'done') continue
     do {
@@ -182,14 +155,12 @@ export async function sweep(
         const parsed = parseKeyName(prefix, key)
         if (parsed?.kind !== 'index' || key !== userIndexKeyName(prefix, parsed.uid)) continue
         scanned++
-        removed += Number(await node.eval(SWEEP, 1, key, String(options.now)))
+        removed += await run(ioredisExec(node), prefix, sweepOp, key, options.now)
       }
     } while (cursor !== '0' && scanned < options.maxKeys)
     cursors[address] = cursor === '0' ? 'done' : cursor
   }
-  const finished = scanNodes(client).every(
-    (n) => cursors[`${n.options.host}:${n.options.port}`] === 'done',
-  )
+  const finished = scanNodes(client).every((n) => cursors[nodeAddress(n)] === 'done')
   return {
     indexesScanned: scanned,
     membersRemoved: removed,

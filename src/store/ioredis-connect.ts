@@ -54,7 +54,7 @@ export interface RedisConnectOptions {
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 500
 const DEFAULT_CONNECT_TIMEOUT_MS = 1000
-const DEFAULT_SENTINEL_NAME = 'mymaster'
+export const DEFAULT_SENTINEL_NAME = 'mymaster'
 
 /** Reconnect backoff: 100, 200, 400, 800, then every second (plus jitter so clients spread). */
 function reconnectDelay(times: number): number {
@@ -87,6 +87,9 @@ function connectionOptions(options: RedisConnectOptions): RedisOptions {
     reconnectOnError: reconnectOnReadonly,
     // RESP2 replies have the same shapes on Redis 6.0 to 7.x and through the Upstash REST API.
     protocol: 2,
+    // No CLIENT SETINFO LIB-NAME / LIB-VER on connect: servers before 7.2 refuse both (two
+    // wasted commands per connection). ioredis's own Sentinel probes still send them.
+    disableClientInfo: true,
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.tls ? { tls: {} } : {}),
@@ -94,7 +97,7 @@ function connectionOptions(options: RedisConnectOptions): RedisOptions {
 }
 
 /** Parses a redis:// or rediss:// URL into ioredis options. Throws on anything else. */
-function urlOptions(url: string): RedisOptions & { tls?: object } {
+export function urlOptions(url: string): RedisOptions & { tls?: object } {
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -253,98 +256,6 @@ function logOnce(
     else if (last === 'down') logger(`[redis] ${target}: connected again`)
     last = state
   }
-}
-
-/** Parses `host:port,host:port` (IPv6 as `[addr]:port`); names `variable` in errors. */
-function parseAddressList(value: string, variable: string): { host: string; port: number }[] {
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-  if (items.length === 0) throw new Error(`${variable} must list at least one host:port`)
-  return items.map((item) => {
-    const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(item)
-    const port = match ? Number(match[3]) : NaN
-    if (!match || port < 1 || port > 65535) {
-      throw new Error(`${variable} must be a comma-separated list of host:port, got "${item}"`)
-    }
-    return { host: (match[1] ?? match[2])!, port }
-  })
-}
-
-/** Reads an optional positive integer; names `variable` in errors. */
-function parsePositiveInt(value: string, variable: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0) {
-    throw new Error(`${variable} must be a positive integer (milliseconds), got "${value}"`)
-  }
-  return Number(value)
-}
-
-function parseFlag(value: string, variable: string): boolean {
-  const v = value.trim().toLowerCase()
-  if (v === '1' || v === 'true' || v === 'yes') return true
-  if (v === '0' || v === 'false' || v === 'no') return false
-  throw new Error(`${variable} must be 1 or 0, got "${value}"`)
-}
-
-/**
- * Reads connection options from the environment: REDIS_URL, or REDIS_SENTINELS
- * (comma-separated host:port) with REDIS_SENTINEL_NAME and REDIS_SENTINEL_PASSWORD, or
- * REDIS_CLUSTER_NODES (comma-separated host:port); plus REDIS_USERNAME, REDIS_PASSWORD,
- * REDIS_TLS=1, REDIS_TIMEOUT_MS (command timeout) and REDIS_AUTO_PIPELINING=0 (turns
- * write batching off). Empty values count as unset.
- *
- * @returns null when none of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES is set.
- * @throws Error naming the variable when a value is malformed, or when several topologies are set.
- */
-export function redisOptionsFromEnv(
-  env: Record<string, string | undefined>,
-): RedisConnectOptions | null {
-  const get = (name: string) => {
-    const value = env[name]?.trim()
-    return value ? value : undefined
-  }
-  const url = get('REDIS_URL')
-  const sentinels = get('REDIS_SENTINELS')
-  const cluster = get('REDIS_CLUSTER_NODES')
-  const chosen = [
-    url && 'REDIS_URL',
-    sentinels && 'REDIS_SENTINELS',
-    cluster && 'REDIS_CLUSTER_NODES',
-  ].filter(Boolean)
-  if (chosen.length === 0) return null
-  if (chosen.length > 1) throw new Error(`Set only one of ${chosen.join(', ')}`)
-
-  const options: RedisConnectOptions = {}
-  if (url) {
-    try {
-      urlOptions(url)
-    } catch (error) {
-      // The value may carry a password: name the variable, never echo the value.
-      throw new Error(`REDIS_URL is malformed: ${(error as Error).message}`)
-    }
-    options.url = url
-  } else if (sentinels) {
-    options.sentinels = parseAddressList(sentinels, 'REDIS_SENTINELS')
-    options.name = get('REDIS_SENTINEL_NAME') ?? DEFAULT_SENTINEL_NAME
-    const sentinelPassword = get('REDIS_SENTINEL_PASSWORD')
-    if (sentinelPassword !== undefined) options.sentinelPassword = sentinelPassword
-  } else if (cluster) {
-    options.cluster = parseAddressList(cluster, 'REDIS_CLUSTER_NODES')
-  }
-  const username = get('REDIS_USERNAME')
-  const password = env.REDIS_PASSWORD // passwords may legitimately have edge spaces
-  const tls = get('REDIS_TLS')
-  const timeout = get('REDIS_TIMEOUT_MS')
-  if (username !== undefined) options.username = username
-  if (password) options.password = password
-  if (tls !== undefined && parseFlag(tls, 'REDIS_TLS')) options.tls = true
-  if (timeout !== undefined)
-    options.commandTimeoutMs = parsePositiveInt(timeout, 'REDIS_TIMEOUT_MS')
-  const pipelining = get('REDIS_AUTO_PIPELINING')
-  if (pipelining !== undefined)
-    options.autoPipelining = parseFlag(pipelining, 'REDIS_AUTO_PIPELINING')
-  return options
 }
 
 /** A one-line description of the target for logs. Never contains a password. */

@@ -6,6 +6,7 @@ import { StoreError, withTimeout } from '../errors.js'
 import { connectRedis, type RedisConnectOptions } from './ioredis-connect.js'
 import { assertPrefix, DEFAULT_PREFIX } from './redis/layout.js'
 import type { ScriptCall, ScriptExec } from './redis/runner.js'
+import { parseInfo } from './redis/info.js'
 import { keySlot } from './redis/slot.js'
 import { bounded, boundedStore, redisScriptStore } from './redis/store.js'
 import type { Store, StoreHealth } from './types.js'
@@ -77,16 +78,11 @@ export function ioredisStore(options: IoredisStoreOptions): IoredisStore {
   const client = given ?? connectRedis({ ...connect, commandTimeoutMs })
   const cluster = client.isCluster
 
+  const plain = ioredisExec(client)
   const exec: ScriptExec = (call: ScriptCall) => {
-    const n = call.keys.length
-    if (!(call.durable && durability)) {
-      // the named commands: ioredis' generic call() costs more per command
-      return call.bySha
-        ? client.evalsha(call.sha, n, ...call.keys, ...call.args)
-        : client.eval(call.script.source, n, ...call.keys, ...call.args)
-    }
+    if (!(call.durable && durability)) return plain(call)
     const [command, first] = call.bySha ? ['evalsha', call.sha] : ['eval', call.script.source]
-    return withWait(command, [first, n, ...call.keys, ...call.args], durability)
+    return withWait(command, [first, call.keys.length, ...call.keys, ...call.args], durability)
   }
 
   async function withWait(
@@ -155,11 +151,7 @@ async function ping(client: Redis | Cluster): Promise<StoreHealth> {
   const replies = (await client.pipeline().ping().info('replication').exec()) ?? []
   const latencyMs = performance.now() - started
   for (const [err] of replies) if (err) throw err
-  const info = new Map<string, string>()
-  for (const line of String(replies[1]?.[1] ?? '').split(/\r?\n/)) {
-    const i = line.indexOf(':')
-    if (i > 0) info.set(line.slice(0, i), line.slice(i + 1).trim())
-  }
+  const info = parseInfo(String(replies[1]?.[1] ?? ''))
   const details: Record<string, unknown> = {
     mode: (client as Redis).options.sentinels ? 'sentinel' : 'standalone',
   }
@@ -167,4 +159,15 @@ async function ping(client: Redis | Cluster): Promise<StoreHealth> {
   if (info.has('connected_slaves')) details.replicas = Number(info.get('connected_slaves'))
   if (info.has('master_link_status')) details.masterLinkStatus = info.get('master_link_status')
   return { latencyMs, details }
+}
+
+/** Sends a script call as one EVALSHA or EVAL on an ioredis client (no WAIT). */
+export function ioredisExec(client: Redis | Cluster): ScriptExec {
+  return (call) => {
+    const n = call.keys.length
+    // the named commands: ioredis' generic call() costs more per command
+    return call.bySha
+      ? client.evalsha(call.sha, n, ...call.keys, ...call.args)
+      : client.eval(call.script.source, n, ...call.keys, ...call.args)
+  }
 }

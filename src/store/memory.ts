@@ -1,6 +1,7 @@
-import { dataBytes } from '../bytes.js'
-import { SessionLimitError, SessionRequiredError } from '../errors.js'
-import { sessionKeyName, userItemKeyName } from './redis/layout.js'
+import { SessionRequiredError } from '../errors.js'
+import { UserItems } from './memory-items.js'
+import { addTo, checkSize, clone, extend, itemKey } from './memory-rules.js'
+import { sessionKeyName } from './redis/layout.js'
 import type {
   Actor,
   CommitOptions,
@@ -23,7 +24,6 @@ import type {
   StoredSession,
   UserChange,
 } from './types.js'
-import { USER_ITEM_NAME } from './types.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -42,12 +42,6 @@ interface Entry {
   session: StoredSession
   /** Set on a rotation alias: the id the session moved to (its deadline is `session.meta.expiresAt`). */
   movedTo?: string
-}
-
-interface Item {
-  value: string
-  /** Epoch ms; Infinity for values that do not expire. */
-  until: number
 }
 
 /**
@@ -70,7 +64,7 @@ class MemoryStore implements Store {
   /** Names of anonymous entries and rotation aliases, oldest first: evicted before any user's. */
   readonly #evictFirst = new Set<string>()
   readonly #users = new Map<string, Map<string, number>>()
-  readonly #items = new Map<string, Item>()
+  readonly #items = new UserItems()
   readonly #max: number
   readonly #sweepBatch: number
   #cursor: Iterator<[string, Entry]> | undefined
@@ -190,45 +184,22 @@ class MemoryStore implements Store {
 
   async hit(uid: string, name: string, options: HitOptions): Promise<HitResult> {
     this.#acting(uid, options.actor)
-    const { windowMs, by = 1, limit } = options
-    const key = itemKey(uid, 'h', name)
-    const now = Date.now()
-    const item = this.#items.get(key)
-    const live = item !== undefined && item.until > now
-    const count = live ? Number(item.value) : 0
-    if (limit !== undefined && by > 0 && count + by > limit) {
-      return { count, allowed: false, resetMs: live ? item.until - now : 0 }
-    }
-    if (count + by <= 0 && by < 0) {
-      this.#items.delete(key) // everything given back: no counter is left behind
-      return { count: 0, allowed: true, resetMs: 0 }
-    }
-    const until = live ? item.until : now + windowMs
-    this.#items.set(key, { value: String(count + by), until })
-    return { count: count + by, allowed: true, resetMs: until - now }
+    return this.#items.hit(itemKey(uid, 'h', name), options, Date.now())
   }
 
   async claim(uid: string, name: string, ttlMs: number, actor?: Actor): Promise<boolean> {
     this.#acting(uid, actor)
-    const key = itemKey(uid, 'c', name)
-    const now = Date.now()
-    const item = this.#items.get(key)
-    if (item && item.until > now) return false
-    this.#items.set(key, { value: '1', until: now + ttlMs })
-    return true
+    return this.#items.claim(itemKey(uid, 'c', name), ttlMs, Date.now())
   }
 
   async getUserValue(uid: string, name: string, actor?: Actor): Promise<string | null> {
     this.#acting(uid, actor)
-    const item = this.#items.get(itemKey(uid, 'v', name))
-    return item && item.until > Date.now() ? item.value : null
+    return this.#items.get(itemKey(uid, 'v', name), Date.now())
   }
 
   async setUserValue(uid: string, name: string, value: string | null, actor?: Actor) {
     this.#acting(uid, actor)
-    const key = itemKey(uid, 'v', name)
-    if (value === null) this.#items.delete(key)
-    else this.#items.set(key, { value, until: Infinity })
+    this.#items.put(itemKey(uid, 'v', name), value)
   }
 
   async destroy(key: SessionKey, actor?: Actor): Promise<void> {
@@ -367,63 +338,4 @@ class MemoryStore implements Store {
       if (now >= expiresAt || now >= absoluteExpiresAt) this.#delete(next.value[0])
     }
   }
-}
-
-/** Moves the idle deadline when due; returns whether it moved. */
-function extend(session: StoredSession, { now, extendIfBefore, extendTo }: ExtendOptions): boolean {
-  const meta = session.meta
-  if (meta.expiresAt > extendIfBefore) return false
-  const to = Math.min(extendTo, meta.absoluteExpiresAt)
-  if (to <= meta.expiresAt) return false
-  meta.expiresAt = to
-  meta.lastSeenAt = now
-  return true
-}
-
-/**
- * The Redis scripts' integer rule: the field and the sum must both be safe integers; and their
- * size rule (a SessionLimitError when the new value takes the data past `maxDataBytes`).
- */
-function addTo(
-  fields: Record<string, string>,
-  { field, by }: { field: string; by: number },
-  maxDataBytes: number | undefined,
-) {
-  const text = Object.hasOwn(fields, field) ? fields[field]! : '0'
-  if (text.length > 17 || !/^-?\d+$/.test(text)) return false
-  const sum = Number(text) + by
-  if (!Number.isSafeInteger(Number(text)) || !Number.isSafeInteger(sum)) return false
-  checkSize(fields, { set: { [field]: String(sum) }, del: [] }, maxDataBytes)
-  fields[field] = String(sum)
-  return true
-}
-
-/** The scripts' size rule: a write may not grow the data past `max` (nothing is written). */
-function checkSize(
-  fields: Record<string, string>,
-  patch: Pick<SessionPatch, 'set' | 'del'>,
-  max: number | undefined,
-): void {
-  if (max === undefined) return
-  const after: Record<string, string> = { ...fields }
-  for (const name of patch.del) delete after[name]
-  Object.assign(after, patch.set)
-  const bytes = dataBytes(after)
-  if (bytes > max && bytes > dataBytes(fields)) {
-    throw new SessionLimitError(`session data exceeds ${max} bytes`)
-  }
-}
-
-function itemKey(uid: string, kind: 'h' | 'c' | 'v', name: string): string {
-  if (!USER_ITEM_NAME.test(name)) throw new Error(`invalid per-user item name: ${name}`)
-  return userItemKeyName('', uid, kind, name)
-}
-
-/** A copy the caller may change freely: values are strings, only the lists need their own copy. */
-function clone(session: StoredSession): StoredSession {
-  const meta = { ...session.meta }
-  if (meta.roles) meta.roles = [...meta.roles]
-  if (meta.amr) meta.amr = [...meta.amr]
-  if (meta.revokedMethods) meta.revokedMethods = [...meta.revokedMethods]
-  return { fields: { ...session.fields }, meta }
 }

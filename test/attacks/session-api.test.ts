@@ -6,7 +6,7 @@
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { session, type SessionEnv } from '../../src/index.js'
-import { Session } from '../../src/session.js'
+import { Session } from '../../src/session/session.js'
 import { memoryStore } from '../../src/store/memory.js'
 import type { Store } from '../../src/store/types.js'
 import { stopAll } from '../helpers/redis.js'

@@ -357,7 +357,8 @@ const PERSISTENCE_ARGS: Record<'none' | 'aof-everysec' | 'aof-always' | 'rdb', s
   none: ['--save', '', '--appendonly', 'no'],
   'aof-everysec': ['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'],
   'aof-always': ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
-  rdb: ['--save', '1 1', '--appendonly', 'no'],
+  // one argument per value: Redis 6 reads '--save "1 1"' as one value, refuses it and runs without RDB
+  rdb: ['--save', '1', '1', '--appendonly', 'no'],
 }
 
 /** Starts a standalone redis-server; no persistence unless asked for. */
@@ -465,7 +466,9 @@ export async function startSentinelGroup(
         waitFor(
           async () => {
             const info = parsePairs(await sentinel.cli('SENTINEL', 'master', name))
+            // 'master' alone: a sentinel that still sees it down (s_down, disconnected) is not ready
             return (
+              info.get('flags') === 'master' &&
               Number(info.get('num-slaves')) === replicaCount &&
               Number(info.get('num-other-sentinels')) === sentinelCount - 1
             )
@@ -520,6 +523,8 @@ interface ClusterNodeLine {
   port: number
   flags: string[]
   masterId: string
+  /** Slot ranges it serves (a master that serves none is a replica not yet reported as one). */
+  slotRanges: number
 }
 
 function parseClusterNodes(text: string): ClusterNodeLine[] {
@@ -527,10 +532,11 @@ function parseClusterNodes(text: string): ClusterNodeLine[] {
     .split(/\r?\n/)
     .filter(Boolean)
     .map((line) => {
-      const [id = '', address = '', flags = '', masterId = ''] = line.split(' ')
+      const [id = '', address = '', flags = '', masterId = '', ...rest] = line.split(' ')
       // address is host:port@busport (Redis 4+), optionally ,hostname (7.0)
       const port = Number(address.split('@')[0]!.split(':').pop())
-      return { id, port, flags: flags.split(','), masterId }
+      // after ping-sent, pong-recv, config-epoch and link-state come the slot ranges
+      return { id, port, flags: flags.split(','), masterId, slotRanges: rest.slice(4).length }
     })
 }
 
@@ -616,11 +622,13 @@ async function clusterNodeSettled(
     return false
   if (Number(info.get('cluster_known_nodes')) !== total) return false
   const view = parseClusterNodes(await node.cli('CLUSTER', 'NODES'))
-  const masterIds = new Set(view.filter((v) => v.flags.includes('master')).map((v) => v.id))
-  if (masterIds.size !== masterCount) return false
-  // Every replica must name a known master, as seen from this node.
-  if (!view.filter((v) => v.flags.includes('slave')).every((v) => masterIds.has(v.masterId)))
-    return false
+  const masters = view.filter((v) => v.flags.includes('master'))
+  const serving = new Set(masters.filter((v) => v.slotRanges > 0).map((v) => v.id))
+  if (masters.length !== masterCount || serving.size !== masterCount) return false
+  // Every replica is reported as one, attached to a master that serves slots, in this view.
+  const replicas = view.filter((v) => v.flags.includes('slave'))
+  if (replicas.length !== total - masterCount) return false
+  if (!replicas.every((v) => serving.has(v.masterId))) return false
   const me = view.find((v) => v.flags.includes('myself'))
   if (me?.flags.includes('slave')) {
     return parseInfo(await node.cli('INFO', 'replication')).get('master_link_status') === 'up'

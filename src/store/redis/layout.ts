@@ -1,4 +1,4 @@
-import { SessionLimitError, StoreError } from '../../errors.js'
+import { SessionInputError, StoreError } from '../../errors.js'
 import {
   FLASH_PREFIX,
   RESERVED_PREFIX,
@@ -160,6 +160,6 @@ export function itemKey(prefix: string, uid: string, kind: UserItemKind, name: s
 /** A data field name the scripts may write: not reserved, except flash fields. */
 export function checkField(name: string): void {
   if (name.length === 0 || (name.startsWith(RESERVED_PREFIX) && !name.startsWith(FLASH_PREFIX))) {
-    throw new SessionLimitError('session field names must not be empty or start with "$"', 400)
+    throw new SessionInputError('session field names must not be empty or start with "$"')
   }
 }

@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
 import type { SessionKey, SessionMeta, StoredSession } from '../../../../src/store/types.js'
+import { ioredisExec } from '../../../../src/store/ioredis.js'
 import { create } from '../../../../src/store/redis/create.js'
 import { run, type Operation } from '../../../../src/store/redis/operation.js'
 import type { ScriptExec } from '../../../../src/store/redis/runner.js'
@@ -28,10 +29,7 @@ export function redisHarness() {
   beforeAll(async () => {
     const server = await startRedis()
     h.raw = new Redis({ port: server.port, host: server.host })
-    h.exec = (call) =>
-      call.bySha
-        ? h.raw.evalsha(call.sha, call.keys.length, ...call.keys, ...call.args)
-        : h.raw.eval(call.script.source, call.keys.length, ...call.keys, ...call.args)
+    h.exec = ioredisExec(h.raw)
   })
   afterAll(async () => {
     h.raw.disconnect()
