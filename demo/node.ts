@@ -2,15 +2,16 @@ import { createServer as createHttpsServer } from 'node:https'
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { createDemoApp } from './app.js'
-import { keysFromEnv } from './config.js'
+import { nodeDemoConfig } from './config.js'
 import { MetricsRecorder } from '../src/metrics.js'
 import { activeSessionsProbe, prometheusEndpoint, prometheusExporter } from './node/metrics.js'
-import { storeFromEnv } from './node/store-from-env.js'
-import { forwardedClient, forwardedProto, transportFromEnv } from './node/tls.js'
+import { openStore } from './node/store-from-env.js'
+import { forwardedClient, forwardedProto, openTransport } from './node/tls.js'
 
 /**
- * The demo on Node: `npm start`. Environment (see the README): `PORT` (default 8787), `HOST`
- * (default 127.0.0.1), `SESSION_KEYS`, the store variables of `storeFromEnv`, and
+ * The demo on Node: `npm start`. Environment (see the README; parsed by `nodeDemoConfig` in
+ * `./config.ts`): `PORT` (default 8787), `HOST` (default 127.0.0.1), `SESSION_KEYS`, the store
+ * variables of `storeChoiceFromEnv`, and
  * `SESSION_FAIL_OPEN=1` to serve requests as anonymous while the store is down (default 503).
  * Transport:
  * - `TLS_CERT` + `TLS_KEY` (PEM file paths): HTTPS, secure `__Host-` cookies;
@@ -21,14 +22,10 @@ import { forwardedClient, forwardedProto, transportFromEnv } from './node/tls.js
  * `GET /metrics` serves Prometheus text: with `METRICS_TOKEN` set it needs
  * `Authorization: Bearer <token>`; without it only loopback clients are answered.
  */
-const env = process.env
-const port = Number(env.PORT ?? 8787)
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  throw new Error(`PORT must be a port number, got ${env.PORT}`)
-}
-const transport = transportFromEnv(env)
+const config = nodeDemoConfig(process.env)
+const transport = openTransport(config)
 
-const { store, name } = storeFromEnv(env)
+const { store, name } = openStore(config.store)
 const metrics = new MetricsRecorder()
 const activeSessions = activeSessionsProbe(store)
 const prometheus = prometheusExporter(metrics, { activeSessions })
@@ -36,17 +33,17 @@ const prometheus = prometheusExporter(metrics, { activeSessions })
 const app = createDemoApp({
   store,
   clientAddress: transport.trustProxy ? forwardedClient : (c) => getConnInfo(c).remote.address,
-  keys: keysFromEnv(env.SESSION_KEYS),
+  keys: config.keys,
   insecureLocalhost: transport.mode === 'dev',
-  onStoreError: env.SESSION_FAIL_OPEN === '1' ? 'fail-open' : 'fail-closed',
+  onStoreError: config.failOpen ? 'fail-open' : 'fail-closed',
   metrics,
   activeSessions,
-  metricsEndpoint: prometheusEndpoint(prometheus, env.METRICS_TOKEN || undefined),
+  metricsEndpoint: prometheusEndpoint(prometheus, config.metricsToken),
 })
 
 const serveApp = (request: Request, env?: unknown) => app.fetch(request, env)
 const fetch = transport.trustProxy ? forwardedProto(serveApp) : serveApp
-const hostname = env.HOST ?? '127.0.0.1'
+const { port, host: hostname } = config
 const server = serve(
   transport.mode === 'https'
     ? {

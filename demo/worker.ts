@@ -1,6 +1,6 @@
 import type { Context, ExecutionContext, Hono } from 'hono'
 import { createDemoApp } from './app.js'
-import { keysFromEnv } from './config.js'
+import { workerDemoConfig, type WorkerDemoConfig } from './config.js'
 import { analyticsSink, logSample, type AnalyticsEngineDataset } from './observability.js'
 import { MetricsRecorder } from '../src/metrics.js'
 import { memoryStore } from '../src/store/memory.js'
@@ -34,20 +34,23 @@ let cached: { signature: string; apps: Apps } | undefined
  * Builds the demo apps once per isolate and configuration. Without Redis configured the store
  * is in memory: per isolate, lost on eviction, for development only.
  */
-export function demoApps(env: Env, makeStore: (env: Env) => Store = storeFor): Apps {
+export function demoApps(
+  env: Env,
+  makeStore: (config: WorkerDemoConfig) => Store = storeFor,
+): Apps {
   const signature = [
     env.SESSION_KEYS,
     env.UPSTASH_REDIS_REST_URL,
     env.UPSTASH_REDIS_REST_TOKEN,
   ].join('\n')
   if (cached?.signature === signature) return cached.apps
-  const store = makeStore(env)
-  const keys = keysFromEnv(env.SESSION_KEYS)
+  const config = workerDemoConfig(env as Omit<Env, 'METRICS'>)
+  const store = makeStore(config)
+  const { keys } = config
   // One recorder per isolate: the dashboard shows this isolate's traffic; logs and Analytics
   // Engine see every isolate's.
   const metrics = new MetricsRecorder()
-  const logRequests = env.LOG_REQUESTS !== '0'
-  metrics.subscribe((sample) => logSample(sample, logRequests))
+  metrics.subscribe((sample) => logSample(sample, config.logRequests))
   if (env.METRICS) metrics.subscribe(analyticsSink(env.METRICS))
   // Cloudflare sets CF-Connecting-IP itself on every request that reaches a Worker.
   const clientAddress = (c: Context) => c.req.header('CF-Connecting-IP')
@@ -66,11 +69,8 @@ export function demoApps(env: Env, makeStore: (env: Env) => Store = storeFor): A
 }
 
 /** The Upstash store when both variables are set, else the memory store (with a warning). */
-function storeFor(env: Env): Store {
-  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = env
-  if (url && token) return upstashStore({ url, token })
-  if (url || token) throw new Error('Set both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN')
-  return memoryStoreWithWarning()
+function storeFor({ upstash }: WorkerDemoConfig): Store {
+  return upstash ? upstashStore(upstash) : memoryStoreWithWarning()
 }
 
 function memoryStoreWithWarning(): Store {

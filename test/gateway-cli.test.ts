@@ -73,6 +73,13 @@ describe('CLI: gateway', () => {
       GATEWAY_TOKENS: 'cli-gateway-token-0123456789',
     })
     expect(bad.code).toBe(1)
-    expect(bad.out).toMatch(/GATEWAY_SCRIPTS must be "registered" or "any"/)
+    // the error names what the user typed: the flag, or the variable
+    expect(bad.out).toContain('[gateway] --scripts must be "registered" or "any", got "some"')
+    const badEnv = await run(['gateway', '--redis-url', 'redis://127.0.0.1:1'], {
+      GATEWAY_TOKENS: 'cli-gateway-token-0123456789',
+      GATEWAY_SCRIPTS: 'some',
+    })
+    expect(badEnv.code).toBe(1)
+    expect(badEnv.out).toContain('[gateway] GATEWAY_SCRIPTS must be "registered" or "any"')
   })
 })

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { NodeDemoConfig } from '../config.js'
 
 /** How the Node demo is reached: decides the cookie mode and what the app trusts. */
 export type Transport =
@@ -10,18 +11,13 @@ export type Transport =
   | { mode: 'dev'; trustProxy: false }
 
 /**
- * Reads the transport settings: `TLS_CERT` and `TLS_KEY` (PEM file paths, both or neither) and
- * `TRUST_PROXY=1`. Throws a clear error naming the variable when a value is wrong.
+ * The transport the settings chose (`TLS_CERT` + `TLS_KEY`, `TRUST_PROXY`, parsed by
+ * `nodeDemoConfig`), reading the PEM files. Throws a clear error naming the variable of a file
+ * that cannot be read.
  */
-export function transportFromEnv(env: Record<string, string | undefined>): Transport {
-  const certPath = env.TLS_CERT?.trim()
-  const keyPath = env.TLS_KEY?.trim()
-  const trust = env.TRUST_PROXY?.trim()
-  if (trust !== undefined && trust !== '' && trust !== '0' && trust !== '1')
-    throw new Error(`TRUST_PROXY must be 1 or 0, got ${JSON.stringify(trust)}`)
-  const trustProxy = trust === '1'
-  if (certPath || keyPath) {
-    if (!certPath || !keyPath) throw new Error('Set both TLS_CERT and TLS_KEY (PEM file paths)')
+export function openTransport(config: Pick<NodeDemoConfig, 'tls' | 'trustProxy'>): Transport {
+  const { tls, trustProxy } = config
+  if (tls) {
     const read = (name: string, path: string) => {
       try {
         return readFileSync(path)
@@ -31,8 +27,8 @@ export function transportFromEnv(env: Record<string, string | undefined>): Trans
     }
     return {
       mode: 'https',
-      cert: read('TLS_CERT', certPath),
-      key: read('TLS_KEY', keyPath),
+      cert: read('TLS_CERT', tls.certPath),
+      key: read('TLS_KEY', tls.keyPath),
       trustProxy,
     }
   }

@@ -3,11 +3,16 @@
  * the gateway and the ops CLI share. Each setting carries the name it came from (a variable or
  * a flag), so an error names what the user typed, never the value (it may hold a password).
  */
+import type { RedisConnectOptions } from '../store/ioredis-connect.js'
+import { DEFAULT_SENTINEL_NAME, urlOptions } from '../store/redis-url.js'
 import {
-  DEFAULT_SENTINEL_NAME,
-  urlOptions,
-  type RedisConnectOptions,
-} from '../store/ioredis-connect.js'
+  addressListSetting,
+  flagSetting,
+  integerSetting,
+  pickSettings,
+  type Setting,
+  type Settings,
+} from './settings.js'
 
 /** The settings, as text. */
 export type RedisSetting =
@@ -23,7 +28,7 @@ export type RedisSetting =
   | 'autoPipelining'
 
 /** Setting -> its text and the name it came from (`REDIS_URL`, `--redis-url`, ...). */
-export type RedisSettings = Partial<Record<RedisSetting, { value: string; name: string }>>
+export type RedisSettings = Settings<RedisSetting>
 
 /** The environment variable of each setting. */
 export const REDIS_VARIABLES: Readonly<Record<RedisSetting, string>> = {
@@ -44,13 +49,19 @@ export const TOPOLOGY_SETTINGS = ['url', 'sentinels', 'cluster'] as const
 
 /** The settings the environment holds. Empty values count as unset; values are trimmed except the password. */
 export function redisSettingsFromEnv(env: Record<string, string | undefined>): RedisSettings {
-  const out: RedisSettings = {}
-  for (const [setting, name] of Object.entries(REDIS_VARIABLES) as [RedisSetting, string][]) {
-    const raw = env[name]
-    // passwords may legitimately have edge spaces
-    const value = setting === 'password' ? raw : raw?.trim()
-    if (value) out[setting] = { value, name }
-  }
+  return pickSettings(env, REDIS_VARIABLES, ['password'])
+}
+
+/**
+ * Settings from flags laid over settings from the environment: a flag wins over its variable,
+ * and a topology flag (`--redis-url`, `--sentinels`, `--cluster`) replaces every topology
+ * variable, so `--cluster` with `REDIS_URL` set in the shell is not "set only one of".
+ */
+export function withFlags(env: RedisSettings, flags: RedisSettings): RedisSettings {
+  const out = { ...env }
+  if (TOPOLOGY_SETTINGS.some((t) => flags[t])) for (const t of TOPOLOGY_SETTINGS) delete out[t]
+  for (const [key, setting] of Object.entries(flags) as [RedisSetting, Setting | undefined][])
+    if (setting) out[key] = setting
   return out
 }
 
@@ -87,50 +98,17 @@ export function redisOptionsFrom(settings: RedisSettings): RedisConnectOptions |
     }
     options.url = url.value
   } else if (sentinels) {
-    options.sentinels = parseAddressList(sentinels)
+    options.sentinels = addressListSetting(sentinels)
     options.name = settings.sentinelName?.value ?? DEFAULT_SENTINEL_NAME
     if (settings.sentinelPassword) options.sentinelPassword = settings.sentinelPassword.value
   } else if (cluster) {
-    options.cluster = parseAddressList(cluster)
+    options.cluster = addressListSetting(cluster)
   }
   const { username, password, tls, timeoutMs, autoPipelining } = settings
   if (username) options.username = username.value
   if (password) options.password = password.value
-  if (tls && parseFlag(tls)) options.tls = true
-  if (timeoutMs) options.commandTimeoutMs = parsePositiveInt(timeoutMs)
-  if (autoPipelining) options.autoPipelining = parseFlag(autoPipelining)
+  if (flagSetting(tls)) options.tls = true
+  if (timeoutMs) options.commandTimeoutMs = integerSetting(timeoutMs, 0)
+  if (autoPipelining) options.autoPipelining = flagSetting(autoPipelining)
   return options
-}
-
-type Setting = { value: string; name: string }
-
-/** Parses `host:port,host:port` (IPv6 as `[addr]:port`). */
-function parseAddressList({ value, name }: Setting): { host: string; port: number }[] {
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-  if (items.length === 0) throw new Error(`${name} must list at least one host:port`)
-  return items.map((item) => {
-    const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(item)
-    const port = match ? Number(match[3]) : NaN
-    if (!match || port < 1 || port > 65535) {
-      throw new Error(`${name} must be a comma-separated list of host:port, got "${item}"`)
-    }
-    return { host: (match[1] ?? match[2])!, port }
-  })
-}
-
-function parsePositiveInt({ value, name }: Setting): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0) {
-    throw new Error(`${name} must be a positive integer (milliseconds), got "${value}"`)
-  }
-  return Number(value)
-}
-
-function parseFlag({ value, name }: Setting): boolean {
-  const v = value.trim().toLowerCase()
-  if (v === '1' || v === 'true' || v === 'yes') return true
-  if (v === '0' || v === 'false' || v === 'no') return false
-  throw new Error(`${name} must be 1 or 0, got "${value}"`)
 }

@@ -1,4 +1,4 @@
 /** `npm run gateway`: the gateway server, configured by the environment (see `./run.ts`). */
-import { runGateway } from './run.js'
+import { runGatewayFrom } from './run.js'
 
-void runGateway(process.env)
+void runGatewayFrom(process.env)

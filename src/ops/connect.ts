@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
-import { redisOptionsFrom, redisSettingsFromEnv, TOPOLOGY_SETTINGS } from '../config/redis.js'
+import { redisOptionsFrom, redisSettingsFromEnv, withFlags } from '../config/redis.js'
 import {
   connectRedis,
   describeRedisTarget,
@@ -25,21 +25,14 @@ export function connectionOptions(flags: ConnectionFlags): RedisConnectOptions {
     throw new UsageError('--timeout-ms must be a positive number')
   const given = [flags.redisUrl, flags.sentinels, flags.cluster].filter((v) => v !== undefined)
   if (given.length > 1) throw new UsageError('use one of --redis-url, --sentinels, --cluster')
-  const settings = redisSettingsFromEnv(process.env)
-  if (given.length === 1) for (const t of TOPOLOGY_SETTINGS) delete settings[t]
   const flag = (value: string | undefined, name: string) =>
     value === undefined ? undefined : { value, name }
-  Object.assign(
-    settings,
-    Object.fromEntries(
-      Object.entries({
-        url: flag(flags.redisUrl, '--redis-url'),
-        sentinels: flag(flags.sentinels, '--sentinels'),
-        cluster: flag(flags.cluster, '--cluster'),
-        sentinelName: flag(flags.sentinelName, '--sentinel-name'),
-      }).filter(([, v]) => v !== undefined),
-    ),
-  )
+  const settings = withFlags(redisSettingsFromEnv(process.env), {
+    url: flag(flags.redisUrl, '--redis-url'),
+    sentinels: flag(flags.sentinels, '--sentinels'),
+    cluster: flag(flags.cluster, '--cluster'),
+    sentinelName: flag(flags.sentinelName, '--sentinel-name'),
+  })
   let options: RedisConnectOptions | null
   try {
     options = redisOptionsFrom(settings)

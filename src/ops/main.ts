@@ -4,7 +4,8 @@
  * unreachable Redis), 2 bad arguments.
  */
 import { Command, CommanderError, Option } from 'commander'
-import { GATEWAY_VARIABLES, runGateway } from '../gateway/run.js'
+import { GATEWAY_HELP } from '../config/gateway.js'
+import { runGatewayFrom } from '../gateway/run.js'
 import { ioredisStore } from '../store/ioredis.js'
 import { DEFAULT_PREFIX } from '../store/redis/layout.js'
 import { generateKeySecret } from '../token.js'
@@ -245,22 +246,24 @@ program
   .option('--max-connections <n>', 'most open sockets (GATEWAY_MAX_CONNECTIONS)')
   .addHelpText(
     'after',
-    `\nTokens come from the environment only (a command line is visible to every user of the machine):\n${GATEWAY_VARIABLES.map((v) => `  ${v}`).join('\n')}`,
+    `\nTokens come from the environment only (a command line is visible to every user of the machine):\n${GATEWAY_HELP.map((v) => `  ${v}`).join('\n')}`,
   )
   .action(async (flags: Record<string, string | undefined>) => {
-    const fromFlags: Record<string, string | undefined> = {
-      GATEWAY_HOST: flags.host,
-      GATEWAY_PORT: flags.port,
-      REDIS_URL: flags.redisUrl,
-      GATEWAY_TIMEOUT_MS: flags.timeoutMs,
-      GATEWAY_SCRIPTS: flags.scripts,
-      GATEWAY_SCRIPT_FILES: flags.scriptFiles,
-      GATEWAY_MAX_COUNT: flags.maxCount,
-      GATEWAY_MAX_REPLY_BYTES: flags.maxReplyBytes,
-      GATEWAY_MAX_CONNECTIONS: flags.maxConnections,
-    }
-    const set = Object.entries(fromFlags).filter(([, v]) => v !== undefined)
-    await runGateway({ ...process.env, ...Object.fromEntries(set) })
+    const given = (value: string | undefined, name: string) =>
+      value === undefined ? undefined : { value, name }
+    await runGatewayFrom(process.env, {
+      gateway: {
+        host: given(flags.host, '--host'),
+        port: given(flags.port, '--port'),
+        timeoutMs: given(flags.timeoutMs, '--timeout-ms'),
+        scripts: given(flags.scripts, '--scripts'),
+        scriptFiles: given(flags.scriptFiles, '--script-files'),
+        maxCount: given(flags.maxCount, '--max-count'),
+        maxReplyBytes: given(flags.maxReplyBytes, '--max-reply-bytes'),
+        maxConnections: given(flags.maxConnections, '--max-connections'),
+      },
+      redis: { url: given(flags.redisUrl, '--redis-url') },
+    })
     await new Promise(() => {}) // serves until SIGTERM / SIGINT, which exit the process
   })
 

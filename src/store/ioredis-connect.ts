@@ -14,6 +14,7 @@
  */
 import { Cluster, Redis } from 'ioredis'
 import type { ClusterOptions, Command, RedisOptions } from 'ioredis'
+import { DEFAULT_SENTINEL_NAME, urlOptions } from './redis-url.js'
 import { BatchingRedis } from './write-batching.js'
 
 /** Where and how to connect. Set exactly one of `url`, `sentinels` or `cluster`. */
@@ -54,7 +55,6 @@ export interface RedisConnectOptions {
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 500
 const DEFAULT_CONNECT_TIMEOUT_MS = 1000
-export const DEFAULT_SENTINEL_NAME = 'mymaster'
 
 /** Reconnect backoff: 100, 200, 400, 800, then every second (plus jitter so clients spread). */
 function reconnectDelay(times: number): number {
@@ -93,33 +93,6 @@ function connectionOptions(options: RedisConnectOptions): RedisOptions {
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.tls ? { tls: {} } : {}),
-  }
-}
-
-/** Parses a redis:// or rediss:// URL into ioredis options. Throws on anything else. */
-export function urlOptions(url: string): RedisOptions & { tls?: object } {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new Error('Redis URL is not a valid URL (expected redis://[user:pass@]host[:port][/db])')
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new Error(`Redis URL must start with redis:// or rediss://, not ${parsed.protocol}//`)
-  }
-  if (!parsed.hostname) throw new Error('Redis URL has no host')
-  const db = parsed.pathname.replace(/^\//, '')
-  if (db !== '' && !/^\d+$/.test(db))
-    throw new Error(`Redis URL database must be a number, not "${db}"`)
-  const port = parsed.port === '' ? 6379 : Number(parsed.port)
-  return {
-    // URL keeps IPv6 hosts in brackets; sockets want them bare.
-    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port,
-    ...(db !== '' ? { db: Number(db) } : {}),
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
   }
 }
 
