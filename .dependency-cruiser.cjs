@@ -1,6 +1,6 @@
 /**
  * The arrows that must never exist, checked by `npm test` (`npm run deps`). Paths are relative
- * to the folder depcruise runs in (the repository; a fixture tree in test/architecture.test.ts).
+ * to the folder depcruise runs in (the repository; a fixture tree in test/package/architecture.test.ts).
  */
 const { builtinModules } = require('node:module')
 

@@ -106,6 +106,9 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
     throw new Error('Session option "maxSessionsPerUser" must be a positive integer')
   }
   if (!(storeTimeoutMs > 0)) throw new Error('Session option "storeTimeoutMs" must be positive')
+  // One deadline per store call: a store that bounds its own calls within ours gets no second timer.
+  const own = store.timeoutMs
+  const selfBounded = typeof own === 'number' && own >= 0 && own <= storeTimeoutMs
   const emit = (event: SessionEvent) => {
     try {
       onEvent?.(event)
@@ -132,7 +135,9 @@ export function createRuntime(options: SessionOptions): SessionRuntime {
       // timings only when someone listens: this runs on every store call
       const started = onEvent ? performance.now() : 0
       try {
-        const result = await withTimeout(fn(), storeTimeoutMs, `session store ${operation}`)
+        const result = await (selfBounded
+          ? fn()
+          : withTimeout(fn(), storeTimeoutMs, `session store ${operation}`))
         if (onEvent) {
           emit({ type: 'store-call', operation, durationMs: performance.now() - started, ok: true })
         }

@@ -121,6 +121,7 @@ export function ioredisStore(options: IoredisStoreOptions): IoredisStore {
   return {
     client,
     ...boundedStore(core, 'redis store', commandTimeoutMs, writeMs),
+    timeoutMs: writeMs,
     ping: () => bounded('redis store', 'ping', commandTimeoutMs, () => ping(client)),
     async close() {
       if (given) return

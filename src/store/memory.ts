@@ -60,6 +60,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 }
 
 class MemoryStore implements Store {
+  /** In-process: no call waits on I/O, so the middleware needs no timer around it. */
+  readonly timeoutMs = 0
   readonly #entries = new Map<string, Entry>()
   /** Names of anonymous entries and rotation aliases, oldest first: evicted before any user's. */
   readonly #evictFirst = new Set<string>()

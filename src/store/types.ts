@@ -5,7 +5,7 @@
  * noted. All instants are epoch milliseconds taken from the middleware's clock (`now`), so that
  * expiry is enforced with the same clock the middleware uses, and tests can inject time.
  *
- * Semantics that every store must share (the conformance suite in `test/conformance.ts` checks
+ * Semantics that every store must share (the conformance suite in `test/helpers/conformance.ts` checks
  * them):
  * - A session is gone when its entry is missing, or when `now >= meta.expiresAt` (idle deadline),
  *   or when `now >= meta.absoluteExpiresAt`. A gone session is never returned, and is never
@@ -109,6 +109,14 @@ export interface Store {
 
   /** Releases connections and timers the store created itself (never a client passed in). */
   close?(): Promise<void>
+
+  /**
+   * Set by a store that bounds its own calls: every call settles within this many milliseconds
+   * and fails only with a typed {@link StoreError}. The middleware then adds no timer of its own
+   * (one deadline per call) unless its `storeTimeoutMs` is tighter. Leave it unset when a call
+   * may hang: the middleware bounds it. 0: calls never wait on I/O (the memory store).
+   */
+  readonly timeoutMs?: number
 }
 
 /** Identifies one session. Derived from the secret; never the secret itself. */

@@ -118,6 +118,7 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   const core = redisScriptStore({ exec, prefix, colocated: (a, b) => keySlot(a) === keySlot(b) })
   return {
     ...boundedStore(core, 'upstash store', timeoutMs),
+    timeoutMs,
     ping: () =>
       bounded('upstash store', 'ping', timeoutMs, async () => {
         const started = performance.now()

@@ -1,0 +1,85 @@
+/**
+ * `hono-redis-session gateway` runs the gateway from the package's bin, flags over variables,
+ * and stops cleanly on SIGTERM.
+ */
+import { spawn } from 'node:child_process'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freePort, startRedis, stopAll } from '../helpers/redis.js'
+
+afterAll(stopAll)
+
+describe('CLI: gateway', () => {
+  it(
+    'serves with flags over the environment, answers, and exits 0 on SIGTERM',
+    { timeout: 60_000 },
+    async () => {
+      const server = await startRedis()
+      const port = await freePort()
+      const token = 'cli-gateway-token-0123456789'
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/ops/main.ts',
+          'gateway',
+          '--port',
+          String(port),
+          '--redis-url',
+          server.url,
+        ],
+        // the variable says another port: the flag wins
+        {
+          env: { ...process.env, GATEWAY_TOKENS: token, GATEWAY_PORT: '1', REDIS_URL: '' },
+          stdio: 'pipe',
+        },
+      )
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => (out += d))
+      child.stderr.on('data', (d: Buffer) => (out += d))
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+      const deadline = Date.now() + 20_000
+      while (!out.includes('listening') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50))
+      expect(out).toContain(`listening on http://127.0.0.1:${port}`)
+      const res = await fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: '["PING"]',
+      })
+      expect(await res.json()).toEqual({ result: 'PONG' })
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      expect(out).toContain('[gateway] stopped')
+    },
+  )
+
+  it('--help lists the variables; a bad setting is a clear error', async () => {
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/ops/main.ts', ...args], {
+          env: { ...process.env, REDIS_URL: '', GATEWAY_TOKENS: '', ...env },
+        })
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => (out += d))
+        child.stderr.on('data', (d: Buffer) => (out += d))
+        child.once('exit', (code) => resolve({ code, out }))
+      })
+    const help = await run(['gateway', '--help'])
+    expect(help.code).toBe(0)
+    for (const v of ['GATEWAY_TOKENS', 'GATEWAY_SCRIPTS', 'GATEWAY_MAX_COUNT', 'REDIS_URL'])
+      expect(help.out).toContain(v)
+    const bad = await run(['gateway', '--redis-url', 'redis://127.0.0.1:1', '--scripts', 'some'], {
+      GATEWAY_TOKENS: 'cli-gateway-token-0123456789',
+    })
+    expect(bad.code).toBe(1)
+    // the error names what the user typed: the flag, or the variable
+    expect(bad.out).toContain('[gateway] --scripts must be "registered" or "any", got "some"')
+    const badEnv = await run(['gateway', '--redis-url', 'redis://127.0.0.1:1'], {
+      GATEWAY_TOKENS: 'cli-gateway-token-0123456789',
+      GATEWAY_SCRIPTS: 'some',
+    })
+    expect(badEnv.code).toBe(1)
+    expect(badEnv.out).toContain('[gateway] GATEWAY_SCRIPTS must be "registered" or "any"')
+  })
+})

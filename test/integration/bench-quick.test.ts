@@ -1,0 +1,95 @@
+/**
+ * `npm run bench -- --quick` as CI runs it: every contender starts and answers correctly (the
+ * bench itself refuses a contender whose answers are not 200 or whose counter does not count),
+ * the table is produced, and Redis commands per request match the round-trip contract. No
+ * throughput figure is asserted: these machines are shared and noisy.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import type { Row } from '../../bench/report.js'
+
+describe('npm run bench -- --quick', () => {
+  it('runs every contender and keeps the round-trip contract', { timeout: 300_000 }, async () => {
+    // results go to a scratch directory: a full run's bench/results.* stay as they are
+    const out = mkdtempSync(join(tmpdir(), 'bench-'))
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'bench', '--', '--quick', '--out', out],
+      { maxBuffer: 16 * 1024 * 1024 },
+    )
+    expect(stdout).toContain('| variant | contender | req/s |')
+    expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| variant | contender |')
+    const rows = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Omit<
+      Row,
+      'storesInRedis' | 'xFloor' | 'xExpressSession'
+    >[]
+    // exactly the fields the results format promises, numbers where numbers belong
+    for (const r of rows) {
+      expect(Object.keys(r).sort()).toEqual(
+        [
+          'bytesPerSession',
+          'contender',
+          'cpuMsPerRequest',
+          'p50Ms',
+          'p99Ms',
+          'redisCommandsPerRequest',
+          'rps',
+          'variant',
+        ].sort(),
+      )
+      expect(Number.isFinite(r.cpuMsPerRequest) && r.cpuMsPerRequest > 0).toBe(true)
+    }
+    const row = (contender: string, variant: string) =>
+      rows.find((r) => r.contender === contender && r.variant === variant)
+    for (const contender of [
+      'this-ioredis',
+      'this-upstash-gateway',
+      'this-memory',
+      'express-session-connect-redis',
+      'hono-sessions',
+      'hono-session',
+      'floor',
+    ]) {
+      for (const variant of ['read', 'write']) {
+        const r = row(contender, variant)
+        expect(r, `${contender} ${variant}`).toBeDefined()
+        expect(r!.rps).toBeGreaterThan(0)
+        expect(r!.p99Ms).toBeGreaterThanOrEqual(r!.p50Ms)
+      }
+    }
+    // the contract: one round trip to read, one to read-add-write (increment), one to write
+    // without reading; get() + set() is two
+    expect(row('this-ioredis', 'read')!.redisCommandsPerRequest).toBe(1)
+    expect(row('this-ioredis', 'write')!.redisCommandsPerRequest).toBe(1)
+    expect(row('this-ioredis', 'write-get-set')!.redisCommandsPerRequest).toBe(2)
+    expect(row('this-ioredis', 'write-blind')!.redisCommandsPerRequest).toBe(1)
+    expect(row('this-ioredis', 'many-fields')!.redisCommandsPerRequest).toBe(1)
+    // a login (create + authenticate) is one call, its logout one more
+    expect(row('this-ioredis', 'login')!.redisCommandsPerRequest).toBe(1)
+    // express-session: DEL + SET to regenerate at login, GET + DEL at logout
+    expect(row('express-session-connect-redis', 'login')!.redisCommandsPerRequest).toBe(2)
+    expect(row('floor', 'read')!.redisCommandsPerRequest).toBe(1)
+    expect(row('floor', 'write')!.redisCommandsPerRequest).toBe(2)
+    // cookie and memory sessions never touch Redis
+    for (const c of ['this-memory', 'hono-sessions', 'hono-session'])
+      expect(row(c, 'read')!.redisCommandsPerRequest).toBe(0)
+    // bytes stored for the same session
+    expect(row('this-ioredis', 'read')!.bytesPerSession).toBeGreaterThan(0)
+    // the Upstash store through the gateway sends the same scripts: one command per request
+    expect(row('this-upstash-gateway', 'read')!.redisCommandsPerRequest).toBe(1)
+    expect(row('this-upstash-gateway', 'write')!.redisCommandsPerRequest).toBe(1)
+    expect(row('this-upstash-gateway', 'login')!.redisCommandsPerRequest).toBe(1)
+    console.log(
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('|'))
+        .join('\n'),
+    )
+    // the bench's own code typechecks too (its dependencies are installed by the run above)
+    await promisify(execFile)('npx', ['tsc', '--noEmit', '-p', 'bench'])
+  })
+})

@@ -1,0 +1,41 @@
+/**
+ * Edge bundles: importing `.` (or `./memory`, `./upstash`, `./totp`) never pulls in ioredis or a
+ * Node built-in, and the demo Worker stays within its gzip budget (`npm run size`, which CI runs
+ * here and which prints the size).
+ */
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { bundle } from '../../scripts/bundle.js'
+
+describe('edge bundles', () => {
+  for (const entry of [
+    'src/index.ts',
+    'src/store/memory.ts',
+    'src/store/upstash.ts',
+    'src/totp.ts',
+  ]) {
+    it(`${entry} has no ioredis and no Node built-in`, async () => {
+      const report = await bundle(entry)
+      expect(report.inputs.filter((i) => i.includes('ioredis'))).toEqual([])
+      expect(report.nodeBuiltins).toEqual([])
+      expect(report.inputs.some((i) => i.includes('node_modules/prom-client'))).toBe(false)
+      console.log(`${entry}: ${(report.gzipBytes / 1024).toFixed(1)} KiB gzip`)
+    })
+  }
+
+  it('the middleware alone is small', async () => {
+    const report = await bundle('src/index.ts')
+    expect(report.gzipBytes).toBeLessThan(25 * 1024)
+  })
+
+  it('npm run size: the demo Worker is within 62 KiB gzip', { timeout: 120_000 }, async () => {
+    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'size'], {
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    })
+    console.log(stdout.trim())
+    expect(stdout).toMatch(
+      /demo Worker \(wrangler, minified\): .* gzip [\d.]+ KiB \(budget 62\.0 KiB\)/,
+    )
+  })
+})
