@@ -8,6 +8,10 @@ export interface Row {
   redisCommandsPerRequest: number
   bytesPerSession: number | null
   cpuMsPerRequest: number
+  /** The Redis server's own time per request (INFO commandstats over the measured rounds). */
+  redisUsecPerRequest: number
+  /** Commands Redis executed per request over the measured rounds (MONITOR counts the probe). */
+  redisCallsPerRequest: number
   /** false for the cookie-based contenders, which keep the session in the cookie. */
   storesInRedis: boolean
   /** Median over the rounds of rps / the floor's rps in the same round; null without a floor. */
@@ -29,8 +33,8 @@ export function report(
     '',
     `${run.rounds} round(s) of ${run.seconds} s per contender and variant, ${run.connections} connections, medians; one redis-server, every server in its own process, on ${new Date().toISOString()}. Ratios are medians of the ratios within each round. A \`login\` iteration is two requests (login, then logout); its figures are per request.`,
     '',
-    '| variant | contender | req/s | p50 ms | p99 ms | x floor | x express-session | Redis cmds/req | bytes/session | CPU ms/req |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| variant | contender | req/s | p50 ms | p99 ms | x floor | x express-session | Redis cmds/req | Redis µs/req | bytes/session | CPU ms/req |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const r of rows) {
     const base = BASELINE_OF[r.variant]
@@ -43,7 +47,7 @@ export function report(
       ? r.contender
       : `${r.contender} (${r.contender.startsWith('this-') ? 'in process' : 'cookie'}, not in Redis)`
     lines.push(
-      `| ${r.variant} | ${name} | ${Math.round(r.rps)} | ${r.p50Ms} | ${r.p99Ms} | ${show(xFloor)} | ${show(xExpress)} | ${r.redisCommandsPerRequest} | ${r.bytesPerSession ?? '-'} | ${r.cpuMsPerRequest} |`,
+      `| ${r.variant} | ${name} | ${Math.round(r.rps)} | ${r.p50Ms} | ${r.p99Ms} | ${show(xFloor)} | ${show(xExpress)} | ${r.redisCommandsPerRequest} | ${r.redisUsecPerRequest} | ${r.bytesPerSession ?? '-'} | ${r.cpuMsPerRequest} |`,
     )
   }
   const json = rows.map(

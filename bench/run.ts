@@ -114,6 +114,12 @@ try {
       )
       child.send('cpu')
     })
+  /** Resolves once the contender has answered every request it received. */
+  const idle = (child: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      child.once('message', () => resolve())
+      child.send('idle')
+    })
   const call = (base: string, step: Step, cookie: string) =>
     fetch(`${base}${step.path}`, {
       method: step.method,
@@ -152,7 +158,10 @@ try {
   const rows: Row[] = []
   for (const variant of Object.keys(WHO) as Variant[]) {
     const ids = WHO[variant]
-    const samples = new Map<Id, { rps: number[]; p50: number[]; p99: number[]; cpu: number[] }>()
+    const samples = new Map<
+      Id,
+      { rps: number[]; p50: number[]; p99: number[]; cpu: number[]; redis: RedisCost }
+    >()
     const cookies = new Map<Id, string>()
     for (const id of ids) {
       const { base } = servers.get(id)!
@@ -173,17 +182,29 @@ try {
         if (count !== 2) throw new Error(`${id}: two writes counted ${count}`)
       }
       if (variant === 'login') await checkLogin(id, base)
-      samples.set(id, { rps: [], p50: [], p99: [], cpu: [] })
+      samples.set(id, {
+        rps: [],
+        p50: [],
+        p99: [],
+        cpu: [],
+        redis: { usec: 0, calls: 0, requests: 0 },
+      })
     }
     // warm up every contender (JIT, connection pools) before anything is recorded
-    for (const id of ids)
-      await drive(servers.get(id)!.base, variant, cookies.get(id)!, quick ? 0.5 : 2)
+    for (const id of ids) {
+      const { base, child } = servers.get(id)!
+      await drive(base, variant, cookies.get(id)!, quick ? 0.5 : 2)
+      await idle(child)
+    }
     for (let round = 0; round < ROUNDS; round++) {
       for (const id of round % 2 ? [...ids].reverse() : ids) {
         const { base, child } = servers.get(id)!
         const before = await cpu(child)
+        await raw.call('CONFIG', 'RESETSTAT')
         const result = await drive(base, variant, cookies.get(id)!, SECONDS)
+        await idle(child)
         const used = (await cpu(child)) - before
+        const spent = commandStats(String(await raw.call('INFO', 'commandstats')))
         if (result.non2xx || result.errors)
           throw new Error(`${id} ${variant}: ${result.non2xx} non-2xx, ${result.errors} errors`)
         const s = samples.get(id)!
@@ -191,6 +212,9 @@ try {
         s.p50.push(result.latency.p50)
         s.p99.push(result.latency.p99)
         s.cpu.push(used / Math.max(1, result.requests.total))
+        s.redis.usec += spent.usec
+        s.redis.calls += spent.calls
+        s.redis.requests += result.requests.total
       }
     }
     // ratios within each round (the contenders ran next to each other), then the median
@@ -220,6 +244,9 @@ try {
           ? await bytesPerSession(raw, prefix, () => setupCookie(base, variant))
           : null,
         cpuMsPerRequest: Math.round(median(s.cpu) * 1000) / 1000,
+        redisUsecPerRequest: Math.round((s.redis.usec / Math.max(1, s.redis.requests)) * 100) / 100,
+        redisCallsPerRequest:
+          Math.round((s.redis.calls / Math.max(1, s.redis.requests)) * 100) / 100,
         storesInRedis: prefix !== undefined || id === 'this-upstash-gateway',
         xFloor: ratioTo(id, 'floor'),
         xExpressSession: ratioTo(id, 'express-session-connect-redis'),
@@ -247,6 +274,28 @@ try {
     ),
   )
   await stopAll()
+}
+
+/** Redis server time spent on a contender's measured requests (INFO commandstats). */
+interface RedisCost {
+  usec: number
+  calls: number
+  requests: number
+}
+
+/**
+ * Sums `INFO commandstats` since the last CONFIG RESETSTAT: the server's own microseconds and
+ * calls, leaving out the bench's own INFO and CONFIG.
+ */
+function commandStats(info: string): { usec: number; calls: number } {
+  let usec = 0
+  let calls = 0
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    if (match[1] === 'info' || match[1] === 'config') continue
+    calls += Number(match[2])
+    usec += Number(match[3])
+  }
+  return { usec, calls }
 }
 
 /** MEMORY USAGE of the keys one fresh session (the variant's payload) adds under a prefix. */
