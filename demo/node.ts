@@ -1,4 +1,6 @@
 import { createServer as createHttpsServer } from 'node:https'
+// the package root as Node resolves it (the `node` condition): node:crypto for tokens
+import '../src/node.js'
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { createDemoApp } from './app.js'

@@ -1,4 +1,5 @@
-import { CompactEncrypt, base64url, compactDecrypt } from 'jose'
+import { base64url } from 'jose'
+import { cryptoBackend } from './crypto/backend.js'
 
 /**
  * Session tokens: compact JWE, `alg: dir`, `enc: A256GCM`, sealed with the newest key of a key
@@ -59,13 +60,12 @@ export function decodeKeySecret(entry: TokenKey): Uint8Array {
 }
 
 /**
- * A key ring: validates every key at construction, imports each as a `CryptoKey` once (on first
- * use, since importing is asynchronous), seals with the first key and opens with any listed key.
+ * A key ring: validates every key at construction, seals with the first key and opens with any
+ * listed key, through the crypto backend of the runtime (`crypto/backend.ts`).
  */
 export class KeyRing {
   readonly #raw: Map<string, Uint8Array>
   readonly #sealKid: string
-  #keys: Promise<Map<string, CryptoKey>> | undefined
 
   constructor(entries: readonly TokenKey[]) {
     if (!Array.isArray(entries) || entries.length === 0) {
@@ -83,21 +83,6 @@ export class KeyRing {
     this.#sealKid = entries[0]!.kid
   }
 
-  #imported(): Promise<Map<string, CryptoKey>> {
-    this.#keys ??= (async () => {
-      const out = new Map<string, CryptoKey>()
-      for (const [kid, bytes] of this.#raw) {
-        const key = await crypto.subtle.importKey('raw', bytes as BufferSource, 'AES-GCM', false, [
-          'encrypt',
-          'decrypt',
-        ])
-        out.set(kid, key)
-      }
-      return out
-    })()
-    return this.#keys
-  }
-
   /** Seals claims with the newest key. */
   async seal(claims: TokenClaims): Promise<string> {
     return this.sealValue(JSON.stringify(claims))
@@ -108,25 +93,17 @@ export class KeyRing {
    * of the store alone cannot read it.
    */
   async sealValue(text: string): Promise<string> {
-    const key = (await this.#imported()).get(this.#sealKid)!
-    return new CompactEncrypt(new TextEncoder().encode(text))
-      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: this.#sealKid })
-      .encrypt(key)
+    const kid = this.#sealKid
+    const header = { alg: 'dir', enc: 'A256GCM', kid } as const
+    return cryptoBackend().seal(this.#raw.get(kid)!, header, new TextEncoder().encode(text))
   }
 
   /** Opens a value sealed by {@link sealValue} with any listed key; null when it will not open. */
   async openValue(sealed: string): Promise<string | null> {
     const kid = preflight(sealed, 64 * 1024)
-    if (kid === null || !this.#raw.has(kid)) return null
-    try {
-      const { plaintext } = await compactDecrypt(sealed, (await this.#imported()).get(kid)!, {
-        keyManagementAlgorithms: ['dir'],
-        contentEncryptionAlgorithms: ['A256GCM'],
-      })
-      return new TextDecoder().decode(plaintext)
-    } catch {
-      return null
-    }
+    const key = kid === null ? undefined : this.#raw.get(kid)
+    const plaintext = key && (await cryptoBackend().open(key, sealed))
+    return plaintext ? new TextDecoder().decode(plaintext) : null
   }
 
   /**
@@ -136,19 +113,13 @@ export class KeyRing {
    */
   async open(token: string, now: number): Promise<TokenClaims | null> {
     const kid = preflight(token)
-    if (kid === null || !this.#raw.has(kid)) return null
-    const key = (await this.#imported()).get(kid)!
+    const key = kid === null ? undefined : this.#raw.get(kid)
+    const plaintext = key && (await cryptoBackend().open(key, token))
+    if (!plaintext) return null
     try {
-      // jose's compact JWE layer (not its JWT layer: the claims are checked below, which keeps
-      // Worker bundles smaller): strict algorithm allowlists, tag verified before any use.
-      const { plaintext } = await compactDecrypt(token, key, {
-        keyManagementAlgorithms: ['dir'],
-        contentEncryptionAlgorithms: ['A256GCM'],
-      })
       const payload: unknown = JSON.parse(new TextDecoder().decode(plaintext))
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null
       const claims = checkClaims(payload as Record<string, unknown>)
-      // Expired at `exp` (a whole second), as jose and RFC 7519 read it.
       return claims && Math.floor(now / 1000) < claims.exp ? claims : null
     } catch {
       return null
@@ -225,8 +196,7 @@ export function newSecret(): string {
 
 /** The store id of a secret: base64url(SHA-256(secret)). The secret itself is never stored. */
 export async function secretToId(sid: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(sid))
-  return base64url.encode(new Uint8Array(digest))
+  return base64url.encode(await cryptoBackend().sha256(new TextEncoder().encode(sid)))
 }
 
 /** A new key for the ring: 32 random bytes, base64url (what `SESSION_KEYS` entries carry). */

@@ -59,6 +59,7 @@ describe('session middleware: data across requests', () => {
     const spying = new Proxy(inner, {
       get(target, prop) {
         const value = target[prop as keyof typeof target] as (...a: unknown[]) => unknown
+        if (typeof value !== 'function') return value // e.g. the store's own timeoutMs
         if (prop !== 'commit') return value.bind(target)
         return (...args: unknown[]) => (patches.push(args[1]), value.apply(target, args))
       },
