@@ -1,3 +1,4 @@
+import { SessionLimitError } from './errors.js'
 import { isDataField } from './store/types.js'
 
 /** UTF-8 length of a JavaScript string, without encoding it (a surrogate pair counts 4). */
@@ -17,6 +18,20 @@ export function dataBytes(fields: Record<string, string>): number {
     if (isDataField(name)) total += utf8Length(name) + utf8Length(fields[name]!)
   }
   return total
+}
+
+/**
+ * The size rule of every write, the same in the stores' scripts: `after` may not take the data
+ * past `max` bytes, unless it does not grow data already over the limit (a SessionLimitError, 413).
+ */
+export function checkDataGrowth(
+  before: Record<string, string>,
+  after: Record<string, string>,
+  max: number,
+): void {
+  const bytes = dataBytes(after)
+  if (bytes > max && bytes > dataBytes(before))
+    throw new SessionLimitError(`session data exceeds ${max} bytes`)
 }
 
 /**

@@ -1,5 +1,4 @@
-import { dataBytes } from '../bytes.js'
-import { SessionLimitError } from '../errors.js'
+import { checkDataGrowth } from '../bytes.js'
 import type { SessionPatch } from '../store/types.js'
 
 /**
@@ -28,10 +27,6 @@ export class ChangeSet {
 
   clear(): void {
     this.#changes.clear()
-  }
-
-  entries(): IterableIterator<[string, string | null]> {
-    return this.#changes.entries()
   }
 
   /** True when a field gets a value (not only deletions): worth a new entry of its own. */
@@ -65,8 +60,6 @@ export class ChangeSet {
    * (a write that does not grow a session already over the limit goes through).
    */
   checkTotal(fields: Record<string, string>, max: number): void {
-    const after = dataBytes(this.appliedTo(fields))
-    if (after > max && after > dataBytes(fields))
-      throw new SessionLimitError(`session data exceeds ${max} bytes`)
+    checkDataGrowth(fields, this.appliedTo(fields), max)
   }
 }

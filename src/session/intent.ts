@@ -68,19 +68,12 @@ export function principalAfter(
   const uid = auth?.uid ?? base?.uid
   const stepUps = (regen?.stepUps ?? []).filter((s) => s.uid !== undefined && s.uid === uid)
   const userRoles = regen?.userRoles?.uid === uid ? regen?.userRoles?.roles : undefined
+  let amr = auth?.amr ?? base?.amr
+  for (const { method } of stepUps) if (!amr?.includes(method)) amr = [...(amr ?? []), method]
   return {
     uid,
     roles: regen?.roles ?? userRoles ?? auth?.roles ?? base?.roles,
     authTime: auth || stepUps.length > 0 ? now : base?.authTime,
-    amr: withMethods(
-      auth?.amr ?? base?.amr,
-      stepUps.map((s) => s.method),
-    ),
+    amr,
   }
-}
-
-function withMethods(amr: string[] | undefined, methods: string[]): string[] | undefined {
-  let out = amr
-  for (const m of methods) if (!out?.includes(m)) out = [...(out ?? []), m]
-  return out
 }

@@ -1,4 +1,4 @@
-import { secretToId, type TokenClaims } from '../token.js'
+import { secretToId } from '../token.js'
 import type { SessionState } from './state.js'
 
 /**
@@ -9,7 +9,7 @@ export function openToken(s: SessionState, token: string): Promise<void> | undef
   const now = s.rt.now()
   const opened = s.rt.tokens.get(token, now)
   if (!opened) return openNew(s, token, now)
-  accept(s, token, opened.claims, opened.id)
+  s.identify(token, opened.claims, opened.id)
   return undefined
 }
 
@@ -22,9 +22,5 @@ async function openNew(s: SessionState, token: string, now: number): Promise<voi
   }
   const id = await secretToId(claims.sid)
   s.rt.tokens.set(token, claims, id)
-  accept(s, token, claims, id)
-}
-
-function accept(s: SessionState, token: string, claims: TokenClaims, id: string): void {
-  s.identity = { kind: 'token', token, claims, key: { id, uid: claims.uid }, aliased: false }
+  s.identify(token, claims, id)
 }

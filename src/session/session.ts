@@ -16,7 +16,7 @@ import {
   type SessionInfo,
   type SessionRequest,
 } from './types.js'
-import { UserScope, type DeviceSummary } from './user-scope.js'
+import { userScope, type DeviceSummary } from './user-scope.js'
 import {
   checkMethods,
   checkName,
@@ -178,7 +178,7 @@ export class Session<Data extends SessionData = SessionData> {
     const list = checkRoles(roles)
     const s = this.#s
     s.touch()
-    if (s.key?.uid === userId) return UserScope.of(s).setRoles(list)
+    if (s.key?.uid === userId) return userScope(s).setRoles(list)
     if (!(await load(s)) || s.key?.uid === undefined) throw new SessionRequiredError()
     return s.rt.call('updateUser', () => s.rt.store.updateUser(userId, { roles: list }, s.rt.now()))
   }
@@ -200,7 +200,7 @@ export class Session<Data extends SessionData = SessionData> {
    */
   async revokeMethod(method: string, options: { keepCurrent?: boolean } = {}): Promise<number> {
     checkMethods([method])
-    return UserScope.of(this.#s).revokeMethod(method, options.keepCurrent === true)
+    return userScope(this.#s).revokeMethod(method, options.keepCurrent === true)
   }
 
   /** The permissions granted by this session's roles through the `permissions` option. */
@@ -219,7 +219,7 @@ export class Session<Data extends SessionData = SessionData> {
    */
   async countEvent(name: string, windowMs: number, by = 1): Promise<number> {
     if (!Number.isSafeInteger(by)) throw new SessionInputError('countEvent needs an integer')
-    return (await UserScope.of(this.#s).hit(name, windowMs, by)).count
+    return (await userScope(this.#s).hit(name, windowMs, by)).count
   }
 
   /**
@@ -234,22 +234,22 @@ export class Session<Data extends SessionData = SessionData> {
     const { limit, windowMs } = options
     if (!Number.isSafeInteger(limit) || limit < 0)
       throw new SessionInputError('reserve needs a limit of 0 or more')
-    return UserScope.of(this.#s).hit(name, windowMs, undefined, limit)
+    return userScope(this.#s).hit(name, windowMs, undefined, limit)
   }
 
   /** Marks `name` used for the signed-in user for `ttlMs`; false when it already was (replay). */
   async claimOnce(name: string, ttlMs: number): Promise<boolean> {
-    return UserScope.of(this.#s).claimOnce(name, ttlMs)
+    return userScope(this.#s).claimOnce(name, ttlMs)
   }
 
   /** Reads a per-user secret kept in the store, sealed with the key ring; null when unset. */
   async readUserSecret(name: string): Promise<string | null> {
-    return UserScope.of(this.#s).readSecret(name)
+    return userScope(this.#s).readUserSecret(name)
   }
 
   /** Stores (or with null, deletes) a per-user secret, sealed with the key ring. */
   async writeUserSecret(name: string, value: string | null): Promise<void> {
-    return UserScope.of(this.#s).writeSecret(name, value)
+    return userScope(this.#s).writeUserSecret(name, value)
   }
 
   /** @internal */
@@ -274,7 +274,7 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** The user's sessions ("my devices"), the current one marked. */
   async listSessions(): Promise<DeviceSummary[]> {
-    return UserScope.of(this.#s).list()
+    return userScope(this.#s).listSessions()
   }
 
   /** Revokes one of the user's sessions by its id (from `listSessions`). */
@@ -282,12 +282,12 @@ export class Session<Data extends SessionData = SessionData> {
     this.#s.touch()
     checkSessionId(id)
     if (id === this.#s.liveKey?.id) return this.destroy()
-    return UserScope.of(this.#s).revoke(id)
+    return userScope(this.#s).revoke(id)
   }
 
   /** Log out everywhere: deletes every session of the user, this one included, atomically. */
   async destroyAll(): Promise<number> {
-    return UserScope.of(this.#s).destroyAll()
+    return userScope(this.#s).destroyAll()
   }
 
   /**
@@ -296,7 +296,7 @@ export class Session<Data extends SessionData = SessionData> {
    * @returns how many other sessions were live
    */
   async destroyOthers(): Promise<number> {
-    return UserScope.of(this.#s).destroyOthers()
+    return userScope(this.#s).destroyOthers()
   }
 
   /** @internal Writes what changed; returns the cookie. Synchronous when nothing is written. */

@@ -72,6 +72,11 @@ export class SessionState {
     return this.token!.claims.exp * 1000
   }
 
+  /** The request names the session of an opened token. */
+  identify(token: string, claims: TokenClaims, id: string): void {
+    this.identity = { kind: 'token', token, claims, key: { id, uid: claims.uid }, aliased: false }
+  }
+
   touch(): void {
     if (this.used) return
     this.used = true
@@ -115,7 +120,7 @@ export class SessionState {
     if (this.presence.kind !== 'detached') this.presence = { kind: 'unknown' }
     this.loading = Promise.resolve(null)
     this.changes.clear()
-    if (this.intent.kind === 'regenerate')
-      this.intent = afterDestroy({ kind: 'keep' }, this.intent.destroyFirst)
+    // what was asked ends with the session; one destroyed earlier in the request is still deleted
+    this.intent = afterDestroy(this.intent, undefined)
   }
 }

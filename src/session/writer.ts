@@ -49,59 +49,88 @@ async function run(
   return { cookie: cookieAfter(s.identity, s.presence, rt.now()), touched }
 }
 
+/** Each step of a plan: the cookie when it answered, null when the next step runs. */
 const STEPS: Record<Step, (s: SessionState) => Promise<CookieAction | null>> = {
-  regenerate: (s) => regenerate(s, (s.intent as { regen: Regeneration }).regen),
-  rotate: (s) => rotate(s, s.key!),
-  commit: async (s) => {
-    const cookie = await commit(s, s.key!)
-    if (!cookie) s.markGone()
-    return cookie
+  /** A new secret: data and principal by the intent merge rule. */
+  async regenerate(s) {
+    const regen = (s.intent as { regen: Regeneration }).regen
+    const rt = s.rt
+    const oldKey = s.liveKey
+    let base: StoredSession | null = null
+    let replace: SessionKey | undefined
+    if (oldKey && (s.loading || s.changes.size > 0)) {
+      // With changes pending the new entry may still be refused (size limits): read without
+      // deleting, and let the creation replace the old entry only once it succeeds.
+      base = await load(s)
+      if (base) replace = s.key
+    } else if (oldKey) {
+      // Not read yet: read and delete in one step, so the move costs one call, not two.
+      const options = { ...extension(rt.now(), s.absoluteDeadline, rt.policy), consume: true }
+      const res = await throughAlias(s, oldKey, (k) =>
+        rt.call('load', () => rt.store.load(k, options)),
+      )
+      base = res ? await openSession(rt, res.session, s.token!.claims.dk) : null
+    }
+    const auth = regen.authenticate
+    if (auth && base?.meta.uid !== undefined && base.meta.uid !== auth.uid) base = null
+    return create(s, base, regen, replace, oldKey)
   },
-  create: (s) => create(s, null, undefined),
-}
 
-async function commit(s: SessionState, key: SessionKey): Promise<CookieAction | null> {
-  const rt = s.rt
-  const now = rt.now()
-  const base = s.loading ? await s.loading : null // settled first: it may follow an alias
-  // The session was read: a write past the limit is refused without a store call. The store
-  // checks again (writes made without a read, concurrent writes), counting stored bytes.
-  if (base) s.changes.checkTotal(base.fields, rt.limits.maxSessionBytes)
-  const abs = s.absoluteDeadline
-  const patch = await sealedPatch(s)
-  const ext = { ...extension(now, abs, rt.policy), maxDataBytes: rt.limits.maxSessionBytes }
-  const res = await throughAlias(s, key, (k) =>
-    rt.call('commit', () => rt.store.commit(k, patch, ext)),
-  )
-  if (!res) {
-    rt.emit({ type: 'expired', id: key.id })
-    return null
-  }
-  if (!res.extended || s.token!.aliased) return { kind: 'none' }
-  return { kind: 'set', token: s.token!.token, maxAge: maxAgeSeconds(now, res.expiresAt, abs) }
-}
+  /**
+   * Periodic rotation: the store moves the entry to a new secret's key and leaves the old key
+   * as an alias for the grace window, with this request's changes applied in the same step.
+   * Null when gone, or another request rotated it first: a plain commit follows.
+   */
+  async rotate(s) {
+    const rt = s.rt
+    const now = rt.now()
+    const from = s.key!
+    const claims = s.token!.claims
+    const abs = s.absoluteDeadline
+    const sid = newSecret()
+    const to: SessionKey = { id: await secretToId(sid), uid: from.uid }
+    const patch = await sealedPatch(s)
+    const options = {
+      ...extension(now, abs, rt.policy),
+      graceMs: rt.rotationGraceMs,
+      maxDataBytes: rt.limits.maxSessionBytes,
+    }
+    const res = await rt.call('rotate', () => rt.store.rotate(from, to, patch, options))
+    if (res === null || isMoved(res)) return null
+    s.changes.clear()
+    rt.emit({ type: 'rotated', id: to.id, previousId: from.id, uid: from.uid })
+    const token = await rt.ring.seal({ ...claims, sid, iat: Math.floor(now / 1000) })
+    return { kind: 'set', token, maxAge: maxAgeSeconds(now, res.expiresAt, abs) }
+  },
 
-async function regenerate(s: SessionState, regen: Regeneration): Promise<CookieAction> {
-  const rt = s.rt
-  const oldKey = s.liveKey
-  let base: StoredSession | null = null
-  let replace: SessionKey | undefined
-  if (oldKey && (s.loading || s.changes.size > 0)) {
-    // With changes pending the new entry may still be refused (size limits): read without
-    // deleting, and let the creation replace the old entry only once it succeeds.
-    base = await load(s)
-    if (base) replace = s.key
-  } else if (oldKey) {
-    // Not read yet: read and delete in one step, so the move costs one call, not two.
-    const options = { ...extension(rt.now(), s.absoluteDeadline, rt.policy), consume: true }
-    const res = await throughAlias(s, oldKey, (k) =>
-      rt.call('load', () => rt.store.load(k, options)),
+  /** The changes written in place; a session found gone is marked so, and `create` follows. */
+  async commit(s) {
+    const rt = s.rt
+    const now = rt.now()
+    const key = s.key!
+    const base = s.loading ? await s.loading : null // settled first: it may follow an alias
+    // The session was read: a write past the limit is refused without a store call. The store
+    // checks again (writes made without a read, concurrent writes), counting stored bytes.
+    if (base) s.changes.checkTotal(base.fields, rt.limits.maxSessionBytes)
+    const abs = s.absoluteDeadline
+    const patch = await sealedPatch(s)
+    const ext = { ...extension(now, abs, rt.policy), maxDataBytes: rt.limits.maxSessionBytes }
+    const res = await throughAlias(s, key, (k) =>
+      rt.call('commit', () => rt.store.commit(k, patch, ext)),
     )
-    base = res ? await openSession(rt, res.session, s.token!.claims.dk) : null
-  }
-  const auth = regen.authenticate
-  if (auth && base?.meta.uid !== undefined && base.meta.uid !== auth.uid) base = null
-  return create(s, base, regen, replace, oldKey)
+    if (!res) {
+      rt.emit({ type: 'expired', id: key.id })
+      s.markGone()
+      return null
+    }
+    if (!res.extended || s.token!.aliased) return { kind: 'none' }
+    return { kind: 'set', token: s.token!.token, maxAge: maxAgeSeconds(now, res.expiresAt, abs) }
+  },
+
+  /** The changes as a brand-new session. */
+  create(s) {
+    return create(s, null, undefined)
+  },
 }
 
 /** Writes a brand-new entry under a new secret and returns the cookie for it. */
@@ -155,32 +184,6 @@ async function create(
     ...(dk !== undefined && { dk }),
   })
   return { kind: 'set', token, maxAge: maxAgeSeconds(now, meta.expiresAt, absoluteExpiresAt) }
-}
-
-/**
- * Periodic rotation: the store moves the entry to a new secret's key and leaves the old key
- * as an alias for the grace window, with this request's changes applied in the same step.
- * @returns the new cookie, or null when the caller should fall back to a plain commit
- */
-async function rotate(s: SessionState, from: SessionKey): Promise<CookieAction | null> {
-  const rt = s.rt
-  const now = rt.now()
-  const claims = s.token!.claims
-  const abs = s.absoluteDeadline
-  const sid = newSecret()
-  const to: SessionKey = { id: await secretToId(sid), uid: from.uid }
-  const patch = await sealedPatch(s)
-  const options = {
-    ...extension(now, abs, rt.policy),
-    graceMs: rt.rotationGraceMs,
-    maxDataBytes: rt.limits.maxSessionBytes,
-  }
-  const res = await rt.call('rotate', () => rt.store.rotate(from, to, patch, options))
-  if (res === null || isMoved(res)) return null // gone, or another request rotated it first
-  s.changes.clear()
-  rt.emit({ type: 'rotated', id: to.id, previousId: from.id, uid: from.uid })
-  const token = await rt.ring.seal({ ...claims, sid, iat: Math.floor(now / 1000) })
-  return { kind: 'set', token, maxAge: maxAgeSeconds(now, res.expiresAt, abs) }
 }
 
 /** This request's field changes as a store patch, sealed when encrypting at rest. */

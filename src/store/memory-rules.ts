@@ -2,8 +2,7 @@
  * The memory store's rules, the same as the Redis scripts': sliding extension, the integer and
  * size rules of a write, per-user item names, and copies callers may change.
  */
-import { dataBytes } from '../bytes.js'
-import { SessionLimitError } from '../errors.js'
+import { checkDataGrowth } from '../bytes.js'
 import { userItemKeyName } from './redis/layout.js'
 import type { ExtendOptions, SessionPatch, StoredSession } from './types.js'
 import { USER_ITEM_NAME } from './types.js'
@@ -50,10 +49,7 @@ export function checkSize(
   const after: Record<string, string> = { ...fields }
   for (const name of patch.del) delete after[name]
   Object.assign(after, patch.set)
-  const bytes = dataBytes(after)
-  if (bytes > max && bytes > dataBytes(fields)) {
-    throw new SessionLimitError(`session data exceeds ${max} bytes`)
-  }
+  checkDataGrowth(fields, after, max)
 }
 
 export function itemKey(uid: string, kind: 'h' | 'c' | 'v', name: string): string {
