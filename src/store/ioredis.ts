@@ -115,6 +115,7 @@ export function ioredisStore(options: IoredisStoreOptions): IoredisStore {
     exec,
     prefix,
     colocated: cluster ? (a, b) => keySlot(a) === keySlot(b) : () => true,
+    read: (key) => client.call('HGETALL', key),
   })
   const writeMs = commandTimeoutMs + (durability?.timeoutMs ?? 0)
 

@@ -115,7 +115,22 @@ export function upstashStore(options: UpstashStoreOptions): Store {
   // The endpoint may front a Redis Cluster (the gateway can) and the store cannot tell: the
   // keys of one script must share a slot, so a replaced session in another slot (the anonymous
   // session dropped at login) is deleted by a second request.
-  const core = redisScriptStore({ exec, prefix, colocated: (a, b) => keySlot(a) === keySlot(b) })
+  const core = redisScriptStore({
+    exec,
+    prefix,
+    colocated: (a, b) => keySlot(a) === keySlot(b),
+    // over fetch, plain reads skip the script; the client's hgetall turns values into numbers
+    read: client
+      ? undefined
+      : async (key) => {
+          try {
+            return await send(['HGETALL', key])
+          } catch (err) {
+            // as for scripts: only the Redis error text (it still says WRONGTYPE)
+            throw new Error(firstLine(err instanceof Error ? err.message : String(err)))
+          }
+        },
+  })
   return {
     ...boundedStore(core, 'upstash store', timeoutMs),
     timeoutMs,

@@ -11,6 +11,7 @@ import { commit } from './commit.js'
 import { create } from './create.js'
 import { destroyUser } from './destroy-user.js'
 import { destroy } from './destroy.js'
+import { DeadlineMemo, mayReadPlainly, readPlainly, type HashRead } from './fast-read.js'
 import { hit } from './hit.js'
 import { sessionKeys } from './layout.js'
 import { listUser } from './list-user.js'
@@ -32,6 +33,11 @@ export interface RedisScriptStoreOptions {
    * when they hash to one slot. Default: always.
    */
   colocated?: (a: string, b: string) => boolean
+  /**
+   * Sends one `HGETALL`: with it, a read whose extension cannot be due skips the load script
+   * (see `fast-read.ts`). Without it, every read runs the script.
+   */
+  read?: HashRead
 }
 
 /**
@@ -39,11 +45,36 @@ export interface RedisScriptStoreOptions {
  * `close` are the transport's own.
  */
 export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 'ping' | 'close'> {
-  const { exec, prefix, colocated = () => true } = options
+  const { exec, prefix, colocated = () => true, read } = options
+  // the idle deadlines this store last reported, so that a read can tell no extension is due
+  const deadlines = new DeadlineMemo()
+  const remember = (id: string, deadline: number | undefined) =>
+    deadline === undefined ? deadlines.forget(id) : deadlines.set(id, deadline)
   return {
-    load: (key, o) => run(exec, prefix, load, key, o),
-    commit: (key, patch, o) => run(exec, prefix, commit, key, patch, o),
-    rotate: (from, to, patch, o) => run(exec, prefix, rotate, from, to, patch, o),
+    async load(key, o) {
+      if (read && mayReadPlainly(deadlines, key.id, o)) {
+        const plain = await readPlainly(read, sessionKeys(prefix, key)[0]!, o)
+        if (plain !== 'script') {
+          if (!plain || !('session' in plain)) deadlines.forget(key.id)
+          return plain
+        }
+      }
+      const result = await run(exec, prefix, load, key, o)
+      const live = result && 'session' in result && !o.consume
+      remember(key.id, live ? result.session.meta.expiresAt : undefined)
+      return result
+    },
+    async commit(key, patch, o) {
+      const result = await run(exec, prefix, commit, key, patch, o)
+      remember(key.id, result && 'expiresAt' in result ? result.expiresAt : undefined)
+      return result
+    },
+    async rotate(from, to, patch, o) {
+      deadlines.forget(from.id)
+      const result = await run(exec, prefix, rotate, from, to, patch, o)
+      if (result && 'expiresAt' in result) remember(to.id, result.expiresAt)
+      return result
+    },
     async create(key: SessionKey, session: StoredSession, o: CreateOptions) {
       // the replaced entry goes in the same step when it shares the slot, else right after
       const first = sessionKeys(prefix, key)[0]!
@@ -51,10 +82,14 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
         o.replace !== undefined && sessionKeys(prefix, o.replace).every((k) => colocated(first, k))
       const replace = together ? o.replace : undefined
       const evicted = await run(exec, prefix, create, key, session, o, replace)
+      remember(key.id, session.meta.expiresAt)
       if (o.replace && !together) await run(exec, prefix, destroy, o.replace, undefined)
       return { evicted }
     },
-    destroy: (key, actor) => run(exec, prefix, destroy, key, actor),
+    destroy(key, actor) {
+      deadlines.forget(key.id)
+      return run(exec, prefix, destroy, key, actor)
+    },
     destroyUser: (uid, now, o = {}) => run(exec, prefix, destroyUser, uid, now, o),
     listUser: (uid, now, actor) => run(exec, prefix, listUser, uid, now, actor),
     updateUser: (uid, change, now, actor) => run(exec, prefix, updateUser, uid, change, now, actor),
