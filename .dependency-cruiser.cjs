@@ -44,6 +44,22 @@ module.exports = {
       to: { path: DEMO },
     },
     {
+      name: 'vitest-outside-testing',
+      comment:
+        'Only the conformance suite (src/testing, the ./testing entry) imports vitest, an optional peer: no other entry may need it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/testing/' },
+      to: { path: '(^|/)node_modules/(vitest|@vitest/[^/]+)/' },
+    },
+    {
+      name: 'library-imports-testing',
+      comment:
+        'Nothing outside src/testing imports it, so the package root and every other entry never reach vitest or the suite.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/testing/' },
+      to: { path: '^src/testing/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -5,8 +5,8 @@
  * noted. All instants are epoch milliseconds taken from the middleware's clock (`now`), so that
  * expiry is enforced with the same clock the middleware uses, and tests can inject time.
  *
- * Semantics that every store must share (the conformance suite in `test/helpers/conformance.ts` checks
- * them):
+ * Semantics that every store must share (the conformance suite, `hono-redis-session/testing` in
+ * `src/testing/`, checks them):
  * - A session is gone when its entry is missing, or when `now >= meta.expiresAt` (idle deadline),
  *   or when `now >= meta.absoluteExpiresAt`. A gone session is never returned, and is never
  *   brought back by `commit` (no resurrection).

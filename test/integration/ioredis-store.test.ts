@@ -10,7 +10,7 @@ import { StoreError } from '../../src/errors.js'
 import { ioredisStore, type IoredisStore } from '../../src/store/ioredis.js'
 import { DEFAULT_PREFIX, sessionKeyName, userIndexKeyName } from '../../src/store/redis/layout.js'
 import type { LoadResult, SessionKey, StoredSession } from '../../src/store/types.js'
-import { testStore } from '../helpers/conformance.js'
+import { testStore } from '../../src/testing/index.js'
 import { onTheWire } from '../helpers/monitor.js'
 import {
   startCluster,

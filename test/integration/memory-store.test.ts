@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { memoryStore } from '../../src/store/memory.js'
-import { testStore } from '../helpers/conformance.js'
+import { testStore } from '../../src/testing/index.js'
 
 testStore('memory', async () => ({ store: memoryStore() }))
 

@@ -13,7 +13,7 @@ import { scriptSha } from '../../src/store/redis/runner.js'
 import { SCRIPTS } from '../../src/store/redis/scripts.js'
 import { upstashClientOptions, upstashStore } from '../../src/store/upstash.js'
 import { isMoved, type SessionKey, type Store, type StoredSession } from '../../src/store/types.js'
-import { testStore } from '../helpers/conformance.js'
+import { testStore } from '../../src/testing/index.js'
 import { startGateway } from '../helpers/gateway.js'
 import { startCluster, startRedis, stopAll, type RedisCluster } from '../helpers/redis.js'
 

@@ -42,6 +42,8 @@ describe('architecture rules', () => {
       'session-imports-a-store: src/session/core.ts → src/store/memory.ts',
       'store-imports-hono-or-session: src/store/memory.ts → src/session/core.ts',
       'no-circular:',
+      'vitest-outside-testing: src/totp.ts → ../../../node_modules/vitest/',
+      'library-imports-testing: src/totp.ts → src/testing/index.ts',
     ])
       expect(out).toContain(rule)
   })

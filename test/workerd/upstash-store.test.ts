@@ -8,7 +8,7 @@ import { Redis } from '@upstash/redis/cloudflare'
 import { describe, expect, inject, it } from 'vitest'
 import { StoreError, StoreTimeoutError } from '../../src/errors.js'
 import { upstashClientOptions, upstashStore } from '../../src/store/upstash.js'
-import { testStore } from '../helpers/conformance.js'
+import { testStore } from '../../src/testing/index.js'
 
 const url = inject('gatewayUrl')
 const token = inject('gatewayToken')
