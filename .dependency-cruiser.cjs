@@ -8,19 +8,35 @@ const { builtinModules } = require('node:module')
 const DEMO = '^(demo|functions)/'
 /** Node built-ins, as depcruise names them (with or without `node:`). */
 const NODE_CORE = `^(node:)?(${builtinModules.filter((m) => !m.startsWith('_')).join('|')})$`
-const EDGE_ENTRIES = '^src/(index|store/memory|store/upstash|totp)[.]ts$'
+const EDGE_ENTRIES = '^src/(index|store/memory|store/upstash|totp|metrics/index)[.]ts$'
 module.exports = {
   forbidden: [
     {
       name: 'edge-entry-pulls-node',
       comment:
-        'The package root and the edge entries (memory, upstash, totp) must not pull in ioredis or a Node built-in: Worker bundles stay small.',
+        'The package root and the edge entries (memory, upstash, totp, metrics) must not pull in ioredis, an exporter peer or a Node built-in: Worker bundles stay small.',
       severity: 'error',
       from: { path: EDGE_ENTRIES },
       to: {
         reachable: true,
-        path: `(^|/)node_modules/(ioredis|commander|prom-client)/|${NODE_CORE}`,
+        path: `(^|/)node_modules/(ioredis|commander|prom-client|@opentelemetry/[^/]+)/|${NODE_CORE}`,
       },
+    },
+    {
+      name: 'prom-client-outside-its-entry',
+      comment:
+        'prom-client is an optional peer: only ./metrics/prometheus imports it, so no other entry needs it installed.',
+      severity: 'error',
+      from: { pathNot: '^src/metrics/prometheus[.]ts$' },
+      to: { path: '(^|/)node_modules/prom-client/' },
+    },
+    {
+      name: 'opentelemetry-outside-its-entry',
+      comment:
+        '@opentelemetry/api is an optional peer: only ./metrics/opentelemetry imports it, so no other entry needs it installed.',
+      severity: 'error',
+      from: { pathNot: '^src/metrics/opentelemetry[.]ts$' },
+      to: { path: '(^|/)node_modules/@opentelemetry/' },
     },
     {
       name: 'session-imports-a-store',

@@ -15,7 +15,7 @@ import { totp } from '../src/totp.js'
 import type { SessionOptions } from '../src/runtime.js'
 import type { Store, StoreHealth } from '../src/store/types.js'
 import { withTimeout } from '../src/util/timeout.js'
-import { MetricsRecorder } from '../src/metrics.js'
+import { MetricsRecorder, metricsMiddleware } from '../src/metrics/index.js'
 import { DASHBOARD_SCRIPT, dashboardPage, type DashboardData } from './dashboard.js'
 import {
   STYLESHEET,
@@ -123,7 +123,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   }
 
   // Every request is timed and labelled with its route class (from the matched pattern).
-  app.use(metrics.middleware())
+  app.use(metricsMiddleware(metrics))
 
   // HSTS, a strict CSP (no inline script or style), nosniff, no referrer, no framing.
   app.use(

@@ -5,8 +5,9 @@ import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { createDemoApp } from './app.js'
 import { nodeDemoConfig } from './config.js'
-import { MetricsRecorder } from '../src/metrics.js'
-import { activeSessionsProbe, prometheusEndpoint, prometheusExporter } from './node/metrics.js'
+import { MetricsRecorder, activeSessionsProbe } from '../src/metrics/index.js'
+import { prometheusExporter } from '../src/metrics/prometheus.js'
+import { prometheusEndpoint } from './node/metrics.js'
 import { openStore } from './node/store-from-env.js'
 import { forwardedClient, forwardedProto, openTransport } from './node/tls.js'
 
@@ -30,7 +31,7 @@ const transport = openTransport(config)
 const { store, name } = openStore(config.store)
 const metrics = new MetricsRecorder()
 const activeSessions = activeSessionsProbe(store)
-const prometheus = prometheusExporter(metrics, { activeSessions })
+const prometheus = prometheusExporter(metrics, { activeSessions, defaultMetrics: true })
 
 const app = createDemoApp({
   store,

@@ -1,4 +1,4 @@
-import type { MetricsSample } from '../src/metrics.js'
+import type { MetricsSample } from '../src/metrics/index.js'
 
 /** The part of Workers Analytics Engine's binding the demo uses. */
 export interface AnalyticsEngineDataset {

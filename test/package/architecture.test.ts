@@ -38,6 +38,10 @@ describe('architecture rules', () => {
     expect(code).not.toBe(0)
     for (const rule of [
       'edge-entry-pulls-node: src/index.ts → fs',
+      'edge-entry-pulls-node: src/metrics/index.ts → ../../../node_modules/prom-client/',
+      'edge-entry-pulls-node: src/metrics/index.ts → ../../../node_modules/@opentelemetry/api/',
+      'prom-client-outside-its-entry: src/metrics/index.ts → ../../../node_modules/prom-client/',
+      'opentelemetry-outside-its-entry: src/metrics/index.ts → ../../../node_modules/@opentelemetry/api/',
       'library-imports-demo: src/helper.ts → demo/app.ts',
       'session-imports-a-store: src/session/core.ts → src/store/memory.ts',
       'store-imports-hono-or-session: src/store/memory.ts → src/session/core.ts',

@@ -1,7 +1,8 @@
 /**
- * Edge bundles: importing `.` (or `./memory`, `./upstash`, `./totp`) never pulls in ioredis or a
- * Node built-in, and the demo Worker stays within its gzip budget (`npm run size`, which CI runs
- * here and which prints the size).
+ * Edge bundles: importing `.` (or `./memory`, `./upstash`, `./totp`, `./metrics`) never pulls in
+ * ioredis, an exporter peer (prom-client, @opentelemetry/*) or a Node built-in, and the demo
+ * Worker stays within its gzip budget (`npm run size`, which CI runs here and which prints the
+ * size).
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -14,15 +15,31 @@ describe('edge bundles', () => {
     'src/store/memory.ts',
     'src/store/upstash.ts',
     'src/totp.ts',
+    'src/metrics/index.ts',
   ]) {
-    it(`${entry} has no ioredis and no Node built-in`, async () => {
+    it(`${entry} has no ioredis, no exporter peer and no Node built-in`, async () => {
       const report = await bundle(entry)
       expect(report.inputs.filter((i) => i.includes('ioredis'))).toEqual([])
       expect(report.nodeBuiltins).toEqual([])
-      expect(report.inputs.some((i) => i.includes('node_modules/prom-client'))).toBe(false)
+      expect(
+        report.inputs.filter((i) => /node_modules\/(prom-client|@opentelemetry)\//.test(i)),
+      ).toEqual([])
       console.log(`${entry}: ${(report.gzipBytes / 1024).toFixed(1)} KiB gzip`)
     })
   }
+
+  it('the ./metrics entry is the recorder and its middleware, and small', async () => {
+    const report = await bundle('src/metrics/index.ts')
+    expect(report.inputs.filter((i) => i.startsWith('src/')).sort()).toEqual([
+      'src/metrics/active-sessions.ts',
+      'src/metrics/index.ts',
+      'src/metrics/labels.ts',
+      'src/metrics/middleware.ts',
+      'src/metrics/recorder.ts',
+      'src/util/timeout.ts',
+    ])
+    expect(report.gzipBytes).toBeLessThan(4 * 1024)
+  })
 
   it('the middleware alone is small', async () => {
     const report = await bundle('src/index.ts')

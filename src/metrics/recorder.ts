@@ -1,23 +1,20 @@
-import type { Context, MiddlewareHandler } from 'hono'
-import { matchedRoutes } from 'hono/route'
-import type { SessionEvent, SessionEventHandler } from './events.js'
+import type { SessionEvent, SessionEventHandler } from '../events.js'
+import { methodLabel, type RouteClass } from './labels.js'
 
 /**
  * In-process metrics for any runtime (no Node API, no prom-client): counters, and a rolling
  * per-second history (requests, latency histogram, store errors, active sessions) for a live
- * dashboard. Fed by the session middleware's `onEvent` and by {@link MetricsRecorder.middleware},
- * which times each request and labels it with a route class derived from the matched route
- * pattern, never from the raw path (bounded label cardinality, no ids or tokens in labels).
- * Exporters (Prometheus on Node, JSON logs or Analytics Engine on Workers) subscribe to it.
+ * dashboard. Fed by the session middleware's `onEvent` and by `metricsMiddleware`, which times
+ * each request and labels it with a route class derived from the matched route pattern, never
+ * from the raw path (bounded label cardinality, no ids or tokens in labels). Exporters
+ * (Prometheus, OpenTelemetry, JSON logs, Analytics Engine) subscribe to it.
  */
-
-/** Route classes: a handful of labels, whatever the URL. `other` is an unmatched route (404). */
-export type RouteClass = 'page' | 'api' | 'auth' | 'static' | 'health' | 'other'
 
 /** One timed request, as given to listeners. */
 export interface RequestSample {
   kind: 'request'
   routeClass: RouteClass
+  /** One of `METHOD_LABELS`, else `OTHER`. */
   method: string
   status: number
   durationMs: number
@@ -43,8 +40,6 @@ export interface SecondPoint {
 export interface MetricsRecorderOptions {
   /** Seconds of per-second history kept. Default 300. */
   historySeconds?: number
-  /** Maps a matched route pattern to a class. Default {@link classifyRoute}. */
-  classify?: (pattern: string, method: string) => RouteClass
   /** The clock, epoch milliseconds. Default `Date.now`. */
   now?: () => number
 }
@@ -53,19 +48,6 @@ export interface MetricsRecorderOptions {
 export const LATENCY_BUCKETS_MS = [
   0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 250, 400, 600, 1000, 2000, 5000, 10000,
 ]
-
-/**
- * The default classifier: `/healthz`, `/readyz`, `/metrics` are `health`; a pattern ending in a
- * file extension other than `.json` is `static`; login, logout, 2FA and password routes are
- * `auth`; `/api/...` and `.json` are `api`; everything else is a `page`.
- */
-export function classifyRoute(pattern: string): RouteClass {
-  if (/^\/(healthz|readyz|livez|metrics)$/.test(pattern)) return 'health'
-  if (/\.(?!json$)[a-z0-9]+$/i.test(pattern)) return 'static'
-  if (/(^|\/)(login|logout|logout-all|2fa|password|revoke)(\/|$)/.test(pattern)) return 'auth'
-  if (pattern.startsWith('/api/') || pattern.endsWith('.json')) return 'api'
-  return 'page'
-}
 
 /** Estimates a quantile from bucket counts (linear inside the bucket). */
 function quantile(counts: ArrayLike<number>, total: number, q: number): number | null {
@@ -94,18 +76,25 @@ interface Slot {
   buckets: Uint32Array
 }
 
-/** Creates a recorder. See {@link MetricsRecorder}. */
+/**
+ * Creates a recorder. See {@link MetricsRecorder}.
+ *
+ * @param options.historySeconds - seconds of per-second history kept; default 300
+ * @param options.now - the clock, epoch milliseconds; default `Date.now`
+ */
 export function metricsRecorder(options: MetricsRecorderOptions = {}): MetricsRecorder {
   return new MetricsRecorder(options)
 }
 
 /**
- * Counters and a rolling per-second history.
+ * Counters and a rolling per-second history, runtime-neutral. Exporters subscribe to its
+ * samples: `prometheusExporter` (`hono-redis-session/metrics/prometheus`) and
+ * `openTelemetryExporter` (`hono-redis-session/metrics/opentelemetry`).
  *
  * @example
  * ```ts
  * const metrics = metricsRecorder()
- * app.use(metrics.middleware())
+ * app.use(metricsMiddleware(metrics)) // before session(): times the whole request
  * app.use(session({ keys, store, onEvent: metrics.onEvent }))
  * app.get('/stats.json', (c) => c.json({ totals: metrics.totals(), last: metrics.history(60) }))
  * ```
@@ -117,15 +106,13 @@ export class MetricsRecorder {
   #slots: Slot[]
   #listeners = new Set<MetricsListener>()
   #now: () => number
-  #classify: (pattern: string, method: string) => RouteClass
   #active: number | null = null
 
   constructor(options: MetricsRecorderOptions = {}) {
-    const { historySeconds = 300, now = Date.now, classify = classifyRoute } = options
+    const { historySeconds = 300, now = Date.now } = options
     if (!(Number.isInteger(historySeconds) && historySeconds > 0))
       throw new Error('Metrics option "historySeconds" must be a positive integer')
     this.#now = now
-    this.#classify = classify
     this.startedAt = now()
     this.#slots = Array.from({ length: historySeconds }, () => ({
       t: -1,
@@ -154,7 +141,10 @@ export class MetricsRecorder {
     this.#emit(event)
   }
 
-  /** Records one request (the middleware calls this). */
+  /**
+   * Records one request (`metricsMiddleware` calls this). The method is labelled from a fixed
+   * list (else `OTHER`), so a client inventing method tokens cannot add series.
+   */
   recordRequest(routeClass: RouteClass, method: string, status: number, durationMs: number): void {
     this.#inc(`requests.${routeClass}`)
     const slot = this.#slot()
@@ -163,7 +153,7 @@ export class MetricsRecorder {
     let i = LATENCY_BUCKETS_MS.findIndex((le) => durationMs <= le)
     if (i < 0) i = LATENCY_BUCKETS_MS.length
     slot.buckets[i]!++
-    this.#emit({ kind: 'request', routeClass, method, status, durationMs })
+    this.#emit({ kind: 'request', routeClass, method: methodLabel(method), status, durationMs })
   }
 
   /** Records the latest count of active sessions (from a store sample). */
@@ -174,26 +164,6 @@ export class MetricsRecorder {
 
   get activeSessions(): number | null {
     return this.#active
-  }
-
-  /** Times every request and labels it with the class of its matched route pattern. */
-  middleware(): MiddlewareHandler {
-    return async (c, next) => {
-      const started = performance.now()
-      try {
-        await next()
-      } finally {
-        const status = c.res?.status ?? 500
-        this.recordRequest(this.routeClassOf(c), c.req.method, status, performance.now() - started)
-      }
-    }
-  }
-
-  /** The class of the most specific matched route (wildcard middleware ignored). */
-  routeClassOf(c: Context): RouteClass {
-    const routes = matchedRoutes(c).filter((r) => r.path !== '*' && r.path !== '/*')
-    const pattern = routes[routes.length - 1]?.path
-    return pattern === undefined ? 'other' : this.#classify(pattern, c.req.method)
   }
 
   /** Totals as a plain object (for JSON). */
