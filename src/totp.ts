@@ -2,7 +2,8 @@ import { hmac } from '@noble/hashes/hmac.js'
 import { sha1 } from '@noble/hashes/legacy.js'
 import { Secret, TOTP } from 'otpauth/bare'
 import { AccessError, SessionRequiredError } from './errors.js'
-import { kEmit, type Session } from './session/session.js'
+import type { Session } from './session/session.js'
+import { kEmit } from './session/types.js'
 
 /**
  * TOTP second factor (RFC 6238) for step-up authentication, on top of a session: enrolment with

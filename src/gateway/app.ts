@@ -89,7 +89,8 @@ function protocolOf(redis: Redis | Cluster): number {
 }
 
 /**
- * Creates the gateway's Hono app. Serve `app.fetch` with any server (e.g. @hono/node-server).
+ * Creates the gateway's Hono app. Serve `app.fetch` with any server, or with `listen()` (on
+ * @hono/node-server, an optional peer dependency: `npm install @hono/node-server`).
  *
  * @param options.redis - ioredis client (standalone, Sentinel or Cluster), RESP2
  * @param options.tokens - read-write bearer tokens
@@ -101,9 +102,12 @@ function protocolOf(redis: Redis | Cluster): number {
  * @param options.scripts - sources of more scripts to register
  * @example
  * ```ts
+ * import { createGateway, listen } from 'hono-redis-session/gateway'
+ * import { connectRedis } from 'hono-redis-session/ioredis'
+ *
  * const redis = connectRedis({ url: 'redis://127.0.0.1:6379' })
  * const gateway = createGateway({ redis, tokens: [process.env.GATEWAY_TOKEN!] })
- * serve({ fetch: gateway.app.fetch, port: 8079 })
+ * const running = await listen(gateway, { port: 8079 }) // upstashStore({ url: running.url, token })
  * ```
  */
 export function createGateway(options: GatewayOptions): Gateway {

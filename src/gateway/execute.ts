@@ -10,8 +10,8 @@
  *   transaction must hash to one slot (checked before sending).
  */
 import { keySlot } from '../store/redis/slot.js'
-import { Command, ReplyError } from 'ioredis'
 import type { Cluster, Redis } from 'ioredis'
+import { Command, ReplyError } from '../store/ioredis-package.js'
 import type { GatewayCommand } from './commands.js'
 
 /** Whether the client is a Cluster (by flag, not `instanceof`: two ioredis copies may coexist). */

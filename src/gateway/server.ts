@@ -1,10 +1,11 @@
 /**
- * Serves a gateway over HTTP with @hono/node-server, with a graceful stop. Used by `main.ts`
- * and by the tests (which listen on port 0 and read the port back).
+ * Serves a gateway over HTTP with @hono/node-server (an optional peer, loaded by `listen()`
+ * only: an app serving `gateway.app.fetch` itself does not need it), with a graceful stop. Used
+ * by `main.ts` and by the tests (which listen on port 0 and read the port back).
  */
-import { serve } from '@hono/node-server'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { importPeer } from '../util/peer.js'
 import type { Gateway } from './app.js'
 
 export interface ListenOptions {
@@ -31,9 +32,20 @@ export interface RunningGateway {
   stop(): Promise<void>
 }
 
-/** Starts listening; resolves once the port is bound, rejects if it cannot be. */
-export function listen(gateway: Gateway, options: ListenOptions = {}): Promise<RunningGateway> {
+/**
+ * Starts listening; resolves once the port is bound, rejects if it cannot be (or with a
+ * `MissingPeerError` when @hono/node-server is not installed).
+ */
+export async function listen(
+  gateway: Gateway,
+  options: ListenOptions = {},
+): Promise<RunningGateway> {
   const host = options.host ?? '127.0.0.1'
+  const { serve } = await importPeer(
+    '@hono/node-server',
+    "The gateway's listen() (hono-redis-session/gateway) and the CLI's gateway command",
+    () => import('@hono/node-server'),
+  )
   return new Promise((resolve, reject) => {
     // A client trickling its headers holds a socket: 10 s, not Node's 60, checked every second
     // (Node looks every 30 s by default).

@@ -1,17 +1,16 @@
 #!/usr/bin/env node
 /**
  * `hono-redis-session`: the ops CLI. Exit codes: 0 success, 1 a runtime failure (such as an
- * unreachable Redis), 2 bad arguments.
+ * unreachable Redis, or ioredis not installed), 2 bad arguments.
+ *
+ * The modules that talk to Redis are imported by the commands that run them: ioredis is an
+ * optional peer, so `keygen` and `--help` work without it and the other commands name it.
  */
 import { Command, CommanderError, Option } from 'commander'
 import { GATEWAY_HELP } from '../config/gateway.js'
-import { runGatewayFrom } from '../gateway/run.js'
-import { ioredisStore } from '../store/ioredis.js'
 import { DEFAULT_PREFIX } from '../store/redis/layout.js'
 import { generateKeySecret } from '../token.js'
-import { exportSessions, importExit, importSessions } from './backup.js'
-import { connect, disconnect, type ConnectionFlags } from './connect.js'
-import { stats, sweep } from './inspect.js'
+import type { ConnectionFlags, connect } from './connect.js'
 import { CliError, UsageError, table, when } from './output.js'
 
 type Flags = ConnectionFlags & { json?: boolean }
@@ -46,6 +45,7 @@ async function withRedis<T>(
   flags: Flags,
   fn: (client: Awaited<ReturnType<typeof connect>>['client']) => Promise<T>,
 ) {
+  const { connect, disconnect } = await import('./connect.js')
   const { client } = await connect(flags)
   try {
     return await fn(client)
@@ -87,6 +87,7 @@ redisCommand(
   .option('--out <file>', 'write to a file (created 0600) instead of standard output')
   .option('--force', 'overwrite the --out file if it exists')
   .action(async (flags: Flags & { out?: string; force?: boolean }) => {
+    const { exportSessions } = await import('./backup.js')
     const result = await withRedis(flags, (client) =>
       exportSessions(client, flags.prefix, flags.out, flags.force === true),
     )
@@ -109,6 +110,7 @@ redisCommand(
   .option('--replace', 'overwrite sessions and items that already exist (default: keep them)')
   .action(async (flags: Flags & { in?: string; onError: 'abort' | 'skip'; replace?: boolean }) => {
     const options = { inPath: flags.in, onError: flags.onError, replace: flags.replace === true }
+    const { importExit, importSessions } = await import('./backup.js')
     const result = await withRedis(flags, (client) => importSessions(client, flags.prefix, options))
     for (const e of result.errors) console.error(`error: ${e}`)
     console.error(
@@ -123,6 +125,7 @@ redisCommand(
   'stats',
   'sessions, users, memory per session, replication, ops/s, slow commands',
 ).action(async (flags: Flags) => {
+  const { stats } = await import('./inspect.js')
   const s = await withRedis(flags, (client) => stats(client, flags.prefix))
   print(flags, s, () =>
     [
@@ -169,6 +172,7 @@ for (const cmd of [
     .option('--json', 'machine-readable output')
 }
 sessions.commands[0]!.action(async (flags: Flags & { user: string }) => {
+  const { ioredisStore } = await import('../store/ioredis.js')
   const list = await withRedis(flags, (client) =>
     ioredisStore({ client, prefix: flags.prefix }).listUser(flags.user, Date.now()),
   )
@@ -192,6 +196,7 @@ sessions.commands[1]!.option(
   '--session <id>',
   'the session id (from `sessions list`); without it: all',
 ).action(async (flags: Flags & { user: string; session?: string }) => {
+  const { ioredisStore } = await import('../store/ioredis.js')
   const removed = await withRedis(flags, async (client) => {
     const store = ioredisStore({ client, prefix: flags.prefix })
     if (flags.session === undefined) return store.destroyUser(flags.user, Date.now())
@@ -220,6 +225,7 @@ redisCommand('sweep', 'prune stale user-index members (bounded, resumable)')
       maxKeys: positive('--max-keys', flags.maxKeys),
       now: Date.now(),
     }
+    const { sweep } = await import('./inspect.js')
     const result = await withRedis(flags, (client) => sweep(client, flags.prefix, options))
     print(
       flags,
@@ -249,6 +255,7 @@ program
     `\nTokens come from the environment only (a command line is visible to every user of the machine):\n${GATEWAY_HELP.map((v) => `  ${v}`).join('\n')}`,
   )
   .action(async (flags: Record<string, string | undefined>) => {
+    const { runGatewayFrom } = await import('../gateway/run.js')
     const given = (value: string | undefined, name: string) =>
       value === undefined ? undefined : { value, name }
     await runGatewayFrom(process.env, {

@@ -12,8 +12,8 @@
  * - Connection errors never surface as an unhandled 'error' event; they are logged once per
  *   change of state, not once per retry.
  */
-import { Cluster, Redis } from 'ioredis'
 import type { ClusterOptions, Command, RedisOptions } from 'ioredis'
+import { Cluster, Redis } from './ioredis-package.js'
 import { DEFAULT_SENTINEL_NAME, urlOptions } from './redis-url.js'
 import { BatchingRedis } from './write-batching.js'
 

@@ -1,7 +1,8 @@
 /**
  * The ioredis store (Node): standalone, Sentinel and Cluster, one Lua script per store call.
  */
-import { Command, type ChainableCommander, type Cluster, type Pipeline, type Redis } from 'ioredis'
+import type { ChainableCommander, Cluster, Pipeline, Redis } from 'ioredis'
+import { Command } from './ioredis-package.js'
 import { StoreError, withTimeout } from '../errors.js'
 import { connectRedis, type RedisConnectOptions } from './ioredis-connect.js'
 import { assertPrefix, DEFAULT_PREFIX } from './redis/layout.js'
@@ -12,6 +13,7 @@ import { bounded, boundedStore, redisScriptStore } from './redis/store.js'
 import type { Store, StoreHealth } from './types.js'
 
 export { BatchingRedis } from './write-batching.js'
+export { connectRedis, type RedisConnectOptions } from './ioredis-connect.js'
 
 /** Options of {@link ioredisStore}: a client, or where to connect (see `connectRedis`). */
 export interface IoredisStoreOptions extends RedisConnectOptions {

@@ -2,7 +2,7 @@
  * An ioredis client whose commands, sent during one turn of the event loop, leave in one
  * socket write.
  */
-import { Redis } from 'ioredis'
+import { Redis } from './ioredis-package.js'
 
 /**
  * A single-connection ioredis client (standalone or Sentinel) that batches its writes: the
