@@ -26,6 +26,7 @@ export type GatewaySetting =
   | 'maxCount'
   | 'maxReplyBytes'
   | 'maxConnections'
+  | 'maxSubscribers'
 
 /** The environment variable of each setting. */
 export const GATEWAY_VARIABLES: Readonly<Record<GatewaySetting, string>> = {
@@ -40,6 +41,7 @@ export const GATEWAY_VARIABLES: Readonly<Record<GatewaySetting, string>> = {
   maxCount: 'GATEWAY_MAX_COUNT',
   maxReplyBytes: 'GATEWAY_MAX_REPLY_BYTES',
   maxConnections: 'GATEWAY_MAX_CONNECTIONS',
+  maxSubscribers: 'GATEWAY_MAX_SUBSCRIBERS',
 }
 
 /** The variables, with their defaults, for `--help`. */
@@ -49,6 +51,7 @@ export const GATEWAY_HELP = [
   'GATEWAY_HOST (127.0.0.1), GATEWAY_PORT (8079), GATEWAY_TIMEOUT_MS (5000), GATEWAY_MAX_BODY_BYTES (1048576)',
   'GATEWAY_SCRIPTS (registered | any), GATEWAY_SCRIPT_FILES',
   'GATEWAY_MAX_COUNT (10000), GATEWAY_MAX_REPLY_BYTES (8388608), GATEWAY_MAX_CONNECTIONS (10000)',
+  'GATEWAY_MAX_SUBSCRIBERS (1000; 0 turns subscriptions off)',
 ] as const
 
 /** Everything the gateway server needs, parsed and checked. */
@@ -66,6 +69,8 @@ export interface GatewayConfig {
   maxCount: number
   maxReplyBytes: number
   maxConnections: number
+  /** Most subscription streams at once; 0: none. */
+  maxSubscribers: number
 }
 
 /** What the user gave: gateway settings and the Redis target's. */
@@ -112,5 +117,6 @@ export function gatewayConfig({ gateway, redis }: GatewaySettings): GatewayConfi
     maxCount: integerSetting(gateway.maxCount, 10_000),
     maxReplyBytes: integerSetting(gateway.maxReplyBytes, 8 * 1024 * 1024),
     maxConnections: integerSetting(gateway.maxConnections, 10_000),
+    maxSubscribers: integerSetting(gateway.maxSubscribers, 1000, { min: 0 }),
   }
 }

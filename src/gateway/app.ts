@@ -12,6 +12,7 @@
  * | malformed body, refused command | 400 `{"error":"ERR ..."}` (`NOPERM ...` for read-only tokens) |
  * | body over `maxBodyBytes` | 413 `{"error":"ERR ..."}` |
  * | Redis unreachable / no answer in time | 503 / 504 `{"error":"ERR ..."}` |
+ * | `POST /subscribe/ch`, `/psubscribe/pat*` | 200 server-sent events (see `subscriptions.ts`) |
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
@@ -22,6 +23,7 @@ import { encodeEntry, encodeResult, replyBytes, wantsBase64 } from './encoding.j
 import { createLifecycle, withDeadline } from './lifecycle.js'
 import { scriptKiller } from './script-kill.js'
 import { createScriptPolicy, type ScriptPolicyMode } from './scripts.js'
+import { createSubscriptions } from './subscriptions.js'
 import {
   ExecutionProblem,
   isCluster,
@@ -67,11 +69,18 @@ export interface GatewayOptions {
   scriptPolicy?: ScriptPolicyMode
   /** Sources of more scripts to register (their SHA1 is what EVALSHA names). Default none. */
   scripts?: string[]
+  /** Most subscription streams open at once, each on its own Redis connection; 0 turns them off. Default 1000. */
+  maxSubscribers?: number
 }
 
 export interface Gateway {
   app: Hono
-  /** Refuses new requests (503) and waits for those in flight, at most `timeoutMs` + 1 s. */
+  /** Subscription streams open now (each holds one Redis connection of its own). */
+  subscribers(): number
+  /**
+   * Ends every subscription stream, refuses new requests (503) and waits for those in flight,
+   * at most `timeoutMs` + 1 s.
+   */
   close(): Promise<void>
 }
 
@@ -100,6 +109,7 @@ function protocolOf(redis: Redis | Cluster): number {
  * @param options.timeoutMs - per-request deadline in milliseconds (default 5000)
  * @param options.scriptPolicy - `registered` (default) or `any`: which Lua scripts may run
  * @param options.scripts - sources of more scripts to register
+ * @param options.maxSubscribers - most subscription streams at once (default 1000; 0: none)
  * @example
  * ```ts
  * import { createGateway, listen } from 'hono-redis-session/gateway'
@@ -158,6 +168,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     return refusal
   }
+
+  const subscriptions = createSubscriptions({
+    redis,
+    auth,
+    timeoutMs,
+    limits,
+    maxSubscribers: options.maxSubscribers ?? 1000,
+    denyCommands: options.denyCommands,
+  })
 
   const lifecycle = createLifecycle(timeoutMs + 1000)
   const app = new Hono()
@@ -254,6 +273,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     }),
   )
 
+  app.on(['GET', 'POST'], '/:verb/*', subscriptions.route)
+
   app.on(
     ['GET', 'POST', 'PUT'],
     '*',
@@ -279,7 +300,9 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     app,
+    subscribers: subscriptions.count,
     async close() {
+      subscriptions.close()
       await lifecycle.close()
       killer.close()
     },

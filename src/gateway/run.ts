@@ -10,11 +10,11 @@
  * - `GATEWAY_HOST` (default 127.0.0.1), `GATEWAY_PORT` (default 8079).
  * - `GATEWAY_TIMEOUT_MS` (default 5000), `GATEWAY_MAX_BODY_BYTES` (default 1048576).
  * - `GATEWAY_MAX_COUNT` (default 10000), `GATEWAY_MAX_REPLY_BYTES` (default 8388608),
- *   `GATEWAY_MAX_CONNECTIONS` (default 10000).
+ *   `GATEWAY_MAX_CONNECTIONS` (default 10000), `GATEWAY_MAX_SUBSCRIBERS` (default 1000; 0: none).
  * - `GATEWAY_SCRIPTS`: `registered` (default: only this package's session scripts and those of
  *   `GATEWAY_SCRIPT_FILES`, comma-separated paths of Lua files) or `any`.
  *
- * SIGTERM / SIGINT: stop accepting connections, let requests in flight finish (at most the
+ * SIGTERM / SIGINT: stop accepting connections, end subscription streams, let requests in flight finish (at most the
  * request timeout plus 1 s), quit Redis, exit 0. A stuck shutdown exits anyway after 3 s more.
  */
 import { readFileSync } from 'node:fs'
@@ -67,6 +67,7 @@ export async function runGateway(config: GatewayConfig): Promise<void> {
       scripts,
       maxCount: config.maxCount,
       maxReplyBytes: config.maxReplyBytes,
+      maxSubscribers: config.maxSubscribers,
     })
   } catch (error) {
     redis.disconnect()

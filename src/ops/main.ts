@@ -250,6 +250,10 @@ program
   .option('--max-count <n>', 'largest count a command may ask for (GATEWAY_MAX_COUNT)')
   .option('--max-reply-bytes <n>', 'largest reply (GATEWAY_MAX_REPLY_BYTES)')
   .option('--max-connections <n>', 'most open sockets (GATEWAY_MAX_CONNECTIONS)')
+  .option(
+    '--max-subscribers <n>',
+    'most subscription streams, 0 for none (GATEWAY_MAX_SUBSCRIBERS, default 1000)',
+  )
   .addHelpText(
     'after',
     `\nTokens come from the environment only (a command line is visible to every user of the machine):\n${GATEWAY_HELP.map((v) => `  ${v}`).join('\n')}`,
@@ -268,6 +272,7 @@ program
         maxCount: given(flags.maxCount, '--max-count'),
         maxReplyBytes: given(flags.maxReplyBytes, '--max-reply-bytes'),
         maxConnections: given(flags.maxConnections, '--max-connections'),
+        maxSubscribers: given(flags.maxSubscribers, '--max-subscribers'),
       },
       redis: { url: given(flags.redisUrl, '--redis-url') },
     })

@@ -27,6 +27,8 @@ describe('CLI: gateway', () => {
           String(port),
           '--redis-url',
           server.url,
+          '--max-subscribers',
+          '1',
         ],
         // the variable says another port: the flag wins
         {
@@ -48,7 +50,26 @@ describe('CLI: gateway', () => {
         body: '["PING"]',
       })
       expect(await res.json()).toEqual({ result: 'PONG' })
+      // a subscription stream open at SIGTERM is ended (not waited for); --max-subscribers applies
+      const subscribe = () =>
+        fetch(`http://127.0.0.1:${port}/subscribe/news`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        })
+      const stream = await subscribe()
+      const reader = stream.body!.getReader()
+      const decoder = new TextDecoder()
+      let events = ''
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        events += decoder.decode(chunk.value)
+        if (events.endsWith('\n\n')) break
+      }
+      expect(events).toBe('data: subscribe,news,1\n\n')
+      expect((await subscribe()).status).toBe(503)
       child.kill('SIGTERM')
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+        events += decoder.decode(chunk.value)
+      expect(events).toBe('data: subscribe,news,1\n\ndata: unsubscribe,news,0\n\n')
       expect(await exited).toBe(0)
       expect(out).toContain('[gateway] stopped')
     },
@@ -67,7 +88,14 @@ describe('CLI: gateway', () => {
       })
     const help = await run(['gateway', '--help'])
     expect(help.code).toBe(0)
-    for (const v of ['GATEWAY_TOKENS', 'GATEWAY_SCRIPTS', 'GATEWAY_MAX_COUNT', 'REDIS_URL'])
+    for (const v of [
+      'GATEWAY_TOKENS',
+      'GATEWAY_SCRIPTS',
+      'GATEWAY_MAX_COUNT',
+      'GATEWAY_MAX_SUBSCRIBERS',
+      '--max-subscribers',
+      'REDIS_URL',
+    ])
       expect(help.out).toContain(v)
     const bad = await run(['gateway', '--redis-url', 'redis://127.0.0.1:1', '--scripts', 'some'], {
       GATEWAY_TOKENS: 'cli-gateway-token-0123456789',

@@ -63,7 +63,28 @@ describe('gateway settings: the environment and the CLI flags through one parser
       maxCount: 50,
       maxReplyBytes: 8388608,
       maxConnections: 10000,
+      maxSubscribers: 1000,
     })
+  })
+
+  it('GATEWAY_MAX_SUBSCRIBERS: 0 turns subscriptions off, --max-subscribers wins, errors name the source', () => {
+    expect(gatewayConfig(gatewaySettings({ ...env, GATEWAY_MAX_SUBSCRIBERS: '0' }))).toMatchObject({
+      maxSubscribers: 0,
+    })
+    const flag = {
+      gateway: { maxSubscribers: { value: '25', name: '--max-subscribers' } },
+      redis: {},
+    }
+    const flagged = gatewaySettings({ ...env, GATEWAY_MAX_SUBSCRIBERS: '7' }, flag)
+    expect(gatewayConfig(flagged).maxSubscribers).toBe(25)
+    expect(() => gatewayConfig(gatewaySettings({ ...env, GATEWAY_MAX_SUBSCRIBERS: '-1' }))).toThrow(
+      'GATEWAY_MAX_SUBSCRIBERS must be an integer at least 0, got "-1"',
+    )
+    const bad = {
+      gateway: { maxSubscribers: { value: 'many', name: '--max-subscribers' } },
+      redis: {},
+    }
+    expect(() => gatewayConfig(gatewaySettings(env, bad))).toThrow(/^--max-subscribers must be/)
   })
 
   it('a flag wins over its variable and its error names the flag', () => {
