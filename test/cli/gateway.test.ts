@@ -27,6 +27,8 @@ describe('CLI: gateway', () => {
           String(port),
           '--redis-url',
           server.url,
+          '--allow-commands',
+          'FLUSHDB',
         ],
         // the variable says another port: the flag wins
         {
@@ -48,6 +50,10 @@ describe('CLI: gateway', () => {
         body: '["PING"]',
       })
       expect(await res.json()).toEqual({ result: 'PONG' })
+      const flush = await fetch(`http://127.0.0.1:${port}/flushdb`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      expect(await flush.json()).toEqual({ result: 'OK' })
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
       expect(out).toContain('[gateway] stopped')
@@ -67,7 +73,14 @@ describe('CLI: gateway', () => {
       })
     const help = await run(['gateway', '--help'])
     expect(help.code).toBe(0)
-    for (const v of ['GATEWAY_TOKENS', 'GATEWAY_SCRIPTS', 'GATEWAY_MAX_COUNT', 'REDIS_URL'])
+    for (const v of [
+      'GATEWAY_TOKENS',
+      'GATEWAY_SCRIPTS',
+      'GATEWAY_MAX_COUNT',
+      'GATEWAY_ALLOW_COMMANDS',
+      '--allow-commands',
+      'REDIS_URL',
+    ])
       expect(help.out).toContain(v)
     const bad = await run(['gateway', '--redis-url', 'redis://127.0.0.1:1', '--scripts', 'some'], {
       GATEWAY_TOKENS: 'cli-gateway-token-0123456789',
@@ -81,5 +94,18 @@ describe('CLI: gateway', () => {
     })
     expect(badEnv.code).toBe(1)
     expect(badEnv.out).toContain('[gateway] GATEWAY_SCRIPTS must be "registered" or "any"')
+    // a command unsafe by nature stops the start, naming the flag or the variable
+    const unsafe = await run(
+      ['gateway', '--redis-url', 'redis://127.0.0.1:1', '--allow-commands', 'FLUSHDB,CONFIG'],
+      { GATEWAY_TOKENS: 'cli-gateway-token-0123456789' },
+    )
+    expect(unsafe.code).toBe(1)
+    expect(unsafe.out).toContain('[gateway] --allow-commands cannot enable CONFIG: it administers')
+    const unsafeEnv = await run(['gateway', '--redis-url', 'redis://127.0.0.1:1'], {
+      GATEWAY_TOKENS: 'cli-gateway-token-0123456789',
+      GATEWAY_ALLOW_COMMANDS: 'MIGRATE',
+    })
+    expect(unsafeEnv.code).toBe(1)
+    expect(unsafeEnv.out).toContain('[gateway] GATEWAY_ALLOW_COMMANDS cannot enable MIGRATE')
   })
 })
