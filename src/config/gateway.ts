@@ -2,6 +2,7 @@
  * The gateway server's settings (`npm run gateway`, `npx hono-redis-session gateway`): parsed
  * here from the environment and the CLI flags alike, so both name a bad value the same way.
  */
+import { allowCommandsProblem } from '../gateway/commands.js'
 import type { RedisConnectOptions } from '../store/ioredis-connect.js'
 import { redisOptionsFrom, redisSettingsFromEnv, withFlags, type RedisSettings } from './redis.js'
 import {
@@ -27,6 +28,7 @@ export type GatewaySetting =
   | 'maxReplyBytes'
   | 'maxConnections'
   | 'maxSubscribers'
+  | 'allowCommands'
 
 /** The environment variable of each setting. */
 export const GATEWAY_VARIABLES: Readonly<Record<GatewaySetting, string>> = {
@@ -42,6 +44,7 @@ export const GATEWAY_VARIABLES: Readonly<Record<GatewaySetting, string>> = {
   maxReplyBytes: 'GATEWAY_MAX_REPLY_BYTES',
   maxConnections: 'GATEWAY_MAX_CONNECTIONS',
   maxSubscribers: 'GATEWAY_MAX_SUBSCRIBERS',
+  allowCommands: 'GATEWAY_ALLOW_COMMANDS',
 }
 
 /** The variables, with their defaults, for `--help`. */
@@ -50,6 +53,7 @@ export const GATEWAY_HELP = [
   'GATEWAY_TOKENS (required), GATEWAY_READONLY_TOKENS',
   'GATEWAY_HOST (127.0.0.1), GATEWAY_PORT (8079), GATEWAY_TIMEOUT_MS (5000), GATEWAY_MAX_BODY_BYTES (1048576)',
   'GATEWAY_SCRIPTS (registered | any), GATEWAY_SCRIPT_FILES',
+  'GATEWAY_ALLOW_COMMANDS (comma-separated NAME or NAME SUBCOMMAND, e.g. FLUSHDB; never CONFIG, DEBUG, MIGRATE, ...)',
   'GATEWAY_MAX_COUNT (10000), GATEWAY_MAX_REPLY_BYTES (8388608), GATEWAY_MAX_CONNECTIONS (10000)',
   'GATEWAY_MAX_SUBSCRIBERS (1000; 0 turns subscriptions off)',
 ] as const
@@ -71,6 +75,8 @@ export interface GatewayConfig {
   maxConnections: number
   /** Most subscription streams at once; 0: none. */
   maxSubscribers: number
+  /** More commands for read-write tokens (`NAME` or `NAME SUBCOMMAND`), checked here. */
+  allowCommands: string[]
 }
 
 /** What the user gave: gateway settings and the Redis target's. */
@@ -104,6 +110,10 @@ export function gatewayConfig({ gateway, redis }: GatewaySettings): GatewayConfi
     throw new Error(
       'GATEWAY_TOKENS is required: a comma-separated list of bearer tokens of 16+ characters (e.g. `openssl rand -base64 32`)',
     )
+  const scriptPolicy = choiceSetting(gateway.scripts, ['registered', 'any'], 'registered')
+  const allowCommands = listSetting(gateway.allowCommands)
+  const problem = allowCommandsProblem(allowCommands, scriptPolicy)
+  if (problem) throw new Error(`${gateway.allowCommands!.name} ${problem}`)
   return {
     redis: target,
     tokens,
@@ -112,11 +122,12 @@ export function gatewayConfig({ gateway, redis }: GatewaySettings): GatewayConfi
     port: integerSetting(gateway.port, 8079, { max: 65535 }),
     timeoutMs: integerSetting(gateway.timeoutMs, 5000),
     maxBodyBytes: integerSetting(gateway.maxBodyBytes, 1024 * 1024),
-    scriptPolicy: choiceSetting(gateway.scripts, ['registered', 'any'], 'registered'),
+    scriptPolicy,
     scriptFiles: listSetting(gateway.scriptFiles),
     maxCount: integerSetting(gateway.maxCount, 10_000),
     maxReplyBytes: integerSetting(gateway.maxReplyBytes, 8 * 1024 * 1024),
     maxConnections: integerSetting(gateway.maxConnections, 10_000),
     maxSubscribers: integerSetting(gateway.maxSubscribers, 1000, { min: 0 }),
+    allowCommands,
   }
 }

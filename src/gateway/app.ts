@@ -19,9 +19,10 @@ import type { Context } from 'hono'
 import type { Cluster, Redis } from 'ioredis'
 import { createAuthenticator, UNAUTHORIZED_BODY, type Access } from './auth.js'
 import { createCommandPolicy, type CommandPolicy, type GatewayCommand } from './commands.js'
-import { encodeEntry, encodeResult, replyBytes, wantsBase64 } from './encoding.js'
+import { entriesJson, replyBytes, resultJson, wantsBase64 } from './encoding.js'
 import { createLifecycle, withDeadline } from './lifecycle.js'
 import { scriptKiller } from './script-kill.js'
+import { serverCommands } from './server-commands.js'
 import { createScriptPolicy, type ScriptPolicyMode } from './scripts.js'
 import { createSubscriptions } from './subscriptions.js'
 import {
@@ -42,13 +43,20 @@ import {
 } from './request.js'
 
 export interface GatewayOptions {
-  /** The client to run commands on; must speak RESP2 (`protocol: 2`, as `connectRedis()` does). Not closed by `close()`. */
+  /**
+   * The client to run commands on; must speak RESP2 and read integers as text (`protocol: 2`
+   * and `stringNumbers: true`: `connectRedis({ ..., stringNumbers: true })`). Not closed by `close()`.
+   */
   redis: Redis | Cluster
   /** Read-write bearer tokens (at least one, 16+ characters each). */
   tokens: string[]
   /** Bearer tokens that may run read commands only. Default none. */
   readOnlyTokens?: string[]
-  /** Extra allowlist entries (`NAME` or `NAME SUBCOMMAND`, e.g. `FLUSHDB`), for read-write tokens. Default none. */
+  /**
+   * Extra allowlist entries (`NAME` or `NAME SUBCOMMAND`, e.g. `FLUSHDB`; a name alone opens
+   * every subcommand), for read-write tokens; those unsafe by nature (`CONFIG`, `DEBUG`,
+   * `MIGRATE`, ... see the README) throw. Default none.
+   */
   allowCommands?: string[]
   /** Allowlist entries to refuse for every token (e.g. `EVAL`). Default none. */
   denyCommands?: string[]
@@ -91,17 +99,23 @@ function positiveInt(value: number | undefined, fallback: number, option: string
   return value
 }
 
-/** The RESP protocol the client speaks (ioredis 6 defaults to 3). */
-function protocolOf(redis: Redis | Cluster): number {
-  const options = redis.options as { protocol?: number; redisOptions?: { protocol?: number } }
-  return ('redisOptions' in options ? options.redisOptions?.protocol : options.protocol) ?? 3
+/** One connection option of the client (a Cluster's are in `redisOptions`). */
+function connectionOption(redis: Redis | Cluster, name: 'protocol' | 'stringNumbers'): unknown {
+  const options = redis.options as Record<string, unknown> & { redisOptions?: object }
+  const own = 'redisOptions' in options ? options.redisOptions : options
+  return (own as Record<string, unknown> | undefined)?.[name]
+}
+
+/** A JSON body written by `encoding.ts` (integers as their exact digits). */
+function jsonBody(c: Context, text: string): Response {
+  return c.body(text, 200, { 'Content-Type': 'application/json' })
 }
 
 /**
  * Creates the gateway's Hono app. Serve `app.fetch` with any server, or with `listen()` (on
  * @hono/node-server, an optional peer dependency: `npm install @hono/node-server`).
  *
- * @param options.redis - ioredis client (standalone, Sentinel or Cluster), RESP2
+ * @param options.redis - ioredis client (standalone, Sentinel or Cluster), RESP2, `stringNumbers`
  * @param options.tokens - read-write bearer tokens
  * @param options.readOnlyTokens - read-only bearer tokens (default none)
  * @param options.maxBodyBytes - body limit in bytes (default 1 MiB)
@@ -115,7 +129,7 @@ function protocolOf(redis: Redis | Cluster): number {
  * import { createGateway, listen } from 'hono-redis-session/gateway'
  * import { connectRedis } from 'hono-redis-session/ioredis'
  *
- * const redis = connectRedis({ url: 'redis://127.0.0.1:6379' })
+ * const redis = connectRedis({ url: 'redis://127.0.0.1:6379', stringNumbers: true })
  * const gateway = createGateway({ redis, tokens: [process.env.GATEWAY_TOKEN!] })
  * const running = await listen(gateway, { port: 8079 }) // upstashStore({ url: running.url, token })
  * ```
@@ -127,9 +141,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       'createGateway requires options for "redis": an ioredis Redis or Cluster client',
     )
   }
-  if (protocolOf(redis) !== 2) {
+  if ((connectionOption(redis, 'protocol') ?? 3) !== 2) {
     throw new Error(
       'createGateway: "redis" must use RESP2 (`protocol: 2`, as connectRedis() does): RESP3 replies have other shapes than Upstash answers with',
+    )
+  }
+  if (connectionOption(redis, 'stringNumbers') !== true) {
+    throw new Error(
+      'createGateway: "redis" must read integers as text (`stringNumbers: true`, e.g. connectRedis({ ..., stringNumbers: true })): as JavaScript numbers, integers beyond 2^53 would be rounded',
     )
   }
   const auth = createAuthenticator(options)
@@ -146,6 +165,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxWaitMs: timeoutMs,
     maxCount: positiveInt(options.maxCount, 10_000, 'maxCount'),
     scripts,
+    serverKnows: (name) => server.knows(name),
   })
   const maxReplyBytes = positiveInt(options.maxReplyBytes, 8 * 1024 * 1024, 'maxReplyBytes')
   /** Refuses (400) replies over the limit before they are encoded (JSON would grow them again). */
@@ -157,16 +177,25 @@ export function createGateway(options: GatewayOptions): Gateway {
       `ERR reply too large: ${bytes} bytes, the gateway answers at most ${maxReplyBytes} (GATEWAY_MAX_REPLY_BYTES)`,
     )
   }
+  // after every check that may throw: it starts asking Redis and listens to the client
+  const server = serverCommands(redis, timeoutMs)
   const killer = scriptKiller(redis)
-  /** Requests that run a script: at their deadline the script is stopped. */
-  const scripted = new WeakSet<Request>()
-  const check = (c: Context, command: GatewayCommand, access: Access): string | null => {
-    const refusal = policy.check(command, access === 'read-only')
-    if (refusal === null && scripts.runsScript(command)) {
-      scripted.add(c.req.raw)
-      killer.prepare()
-    }
-    return refusal
+  /** Requests that run a script or a function: at their deadline it is stopped. */
+  const scripted = new WeakMap<Request, Set<'script' | 'function'>>()
+  /** The refusal of each command (null: it may run), once the server's commands are known. */
+  const vet = async (c: Context, commands: GatewayCommand[], access: Access) => {
+    const learning = server.learn(commands)
+    if (learning) await learning
+    return commands.map((command) => {
+      const refusal = policy.check(command, access === 'read-only')
+      const runs = refusal === null ? scripts.runs(command) : null
+      if (runs) {
+        const kinds = scripted.get(c.req.raw) ?? new Set()
+        scripted.set(c.req.raw, kinds.add(runs))
+        killer.prepare()
+      }
+      return refusal
+    })
   }
 
   const subscriptions = createSubscriptions({
@@ -192,9 +221,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         const base64 = wantsBase64(c.req.header('upstash-encoding'))
         return await withDeadline(work(c, access, base64), timeoutMs)
       } catch (error) {
-        if (error instanceof ExecutionProblem && error.status === 504 && scripted.has(c.req.raw)) {
+        if (error instanceof ExecutionProblem && error.status === 504) {
           // a script still running would make Redis answer BUSY to every client
-          void killer.kill()
+          for (const kind of scripted.get(c.req.raw) ?? []) void killer.kill(kind)
         }
         if (error instanceof RequestProblem || error instanceof ExecutionProblem) {
           // The rest of an oversized body is never read: the connection cannot be reused.
@@ -206,8 +235,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
 
   /** Refuses a command the policy does not allow (400, nothing executed). */
-  const allowed = (c: Context, command: GatewayCommand, access: Access) => {
-    const refusal = check(c, command, access)
+  const allowed = async (c: Context, command: GatewayCommand, access: Access) => {
+    const [refusal] = await vet(c, [command], access)
     if (refusal) throw new RequestProblem(400, refusal)
     return command
   }
@@ -215,14 +244,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   const single = async (c: Context, command: GatewayCommand, base64: boolean) => {
     const [outcome] = bounded([await runCommand(redis, command)]) as [Outcome]
     if (!outcome.ok) return c.json({ error: outcome.error }, outcome.status)
-    return c.json({ result: encodeResult(outcome.value, base64) })
+    return jsonBody(c, resultJson(outcome.value, base64))
   }
 
   app.post(
     '/',
     endpoint(async (c, access, base64) => {
       const command = toCommand(parseJson(await readBody(c.req.raw, limits.maxBodyBytes)), limits)
-      return single(c, allowed(c, command, access), base64)
+      return single(c, await allowed(c, command, access), base64)
     }),
   )
 
@@ -234,7 +263,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         limits,
       )
       // A refused command fails alone (as an ACL refusal does in Redis); the others run, in order.
-      const refusals = commands.map((command) => check(c, command, access))
+      const refusals = await vet(c, commands, access)
       const results = bounded(
         await runPipeline(
           redis,
@@ -248,7 +277,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const first = outcomes[0]!
       if (!first.ok && outcomes.every((o) => !o.ok && o.status !== 400))
         return c.json({ error: first.error }, first.status)
-      return c.json(outcomes.map((o) => encodeEntry(o, base64)))
+      return jsonBody(c, entriesJson(outcomes, base64))
     }),
   )
 
@@ -259,8 +288,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         parseJson(await readBody(c.req.raw, limits.maxBodyBytes)),
         limits,
       )
-      commands.forEach((command, i) => {
-        const refusal = check(c, command, access)
+      ;(await vet(c, commands, access)).forEach((refusal, i) => {
         if (refusal) {
           throw new RequestProblem(
             400,
@@ -269,7 +297,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
       })
       const outcomes = bounded(await runTransaction(redis, commands))
-      return c.json(outcomes.map((o) => encodeEntry(o, base64)))
+      return jsonBody(c, entriesJson(outcomes, base64))
     }),
   )
 
@@ -283,7 +311,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const body = c.req.method === 'GET' ? null : await readBody(c.req.raw, limits.maxBodyBytes)
       if (url.pathname === '/' || url.pathname === '')
         throw new RequestProblem(400, 'ERR no command given')
-      return single(c, allowed(c, commandFromPath(url, body, limits), access), base64)
+      return single(c, await allowed(c, commandFromPath(url, body, limits), access), base64)
     }),
   )
 
@@ -305,6 +333,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       subscriptions.close()
       await lifecycle.close()
       killer.close()
+      server.close()
     },
   }
 }

@@ -3,8 +3,10 @@
  *
  * An allowlist, not a denylist: a command that is not listed is refused, whatever Redis would
  * say about it. Entries are `NAME` or `NAME SUBCOMMAND` (upper case). Read commands may be run
- * with a read-only token; everything else needs a read-write token.
+ * with a read-only token; everything else needs a read-write token. `allowCommands`
+ * (`GATEWAY_ALLOW_COMMANDS`) opens more for read-write tokens, never those of {@link NEVER}.
  */
+import { argumentProblem } from './arguments.js'
 
 /** Commands that only read; allowed for read-only and read-write tokens. */
 // prettier-ignore
@@ -16,53 +18,84 @@ const READ = [
   // lists
   'LINDEX', 'LLEN', 'LPOS', 'LRANGE',
   // sets
-  'SCARD', 'SDIFF', 'SINTER', 'SISMEMBER', 'SMEMBERS', 'SMISMEMBER', 'SRANDMEMBER', 'SSCAN', 'SUNION',
+  'SCARD', 'SDIFF', 'SINTER', 'SINTERCARD', 'SISMEMBER', 'SMEMBERS', 'SMISMEMBER', 'SRANDMEMBER',
+  'SSCAN', 'SUNION',
   // sorted sets
   'ZCARD', 'ZCOUNT', 'ZDIFF', 'ZINTER', 'ZLEXCOUNT', 'ZMSCORE', 'ZRANDMEMBER', 'ZRANGE',
   'ZRANGEBYLEX', 'ZRANGEBYSCORE', 'ZRANK', 'ZREVRANGE', 'ZREVRANGEBYLEX', 'ZREVRANGEBYSCORE',
   'ZREVRANK', 'ZSCAN', 'ZSCORE', 'ZUNION',
-  // hyperloglog, geo, streams
+  // hyperloglog, geo
   'PFCOUNT', 'GEODIST', 'GEOHASH', 'GEOPOS', 'GEORADIUS_RO', 'GEORADIUSBYMEMBER_RO', 'GEOSEARCH',
-  'XLEN', 'XRANGE', 'XREVRANGE', 'XREAD',
+  // streams and their consumer groups
+  'XLEN', 'XRANGE', 'XREVRANGE', 'XREAD', 'XPENDING', 'XINFO GROUPS', 'XINFO CONSUMERS',
+  'XINFO STREAM',
   // keys
   'EXISTS', 'PTTL', 'TTL', 'TYPE', 'SCAN', 'RANDOMKEY', 'TOUCH',
   'OBJECT ENCODING', 'OBJECT FREQ', 'OBJECT IDLETIME', 'OBJECT REFCOUNT',
-  // scripts, server, cluster introspection
-  'SCRIPT EXISTS', 'PING', 'ECHO', 'TIME', 'DBSIZE', 'INFO', 'MEMORY USAGE',
+  // scripts (read-only ones: Redis refuses their writes), functions, server, cluster introspection
+  'EVAL_RO', 'EVALSHA_RO', 'SCRIPT EXISTS', 'FUNCTION LIST', 'FUNCTION STATS',
+  'PING', 'ECHO', 'TIME', 'DBSIZE', 'INFO', 'MEMORY USAGE',
   'CLUSTER INFO', 'CLUSTER KEYSLOT', 'CLUSTER SLOTS', 'CLUSTER NODES', 'CLUSTER MYID',
   'CLUSTER COUNTKEYSINSLOT',
 ]
 
-/** Commands that write (or may write); read-write tokens only. */
+/** Commands that write (or may write, or act); read-write tokens only. */
 // prettier-ignore
 const WRITE = [
   'APPEND', 'DECR', 'DECRBY', 'GETDEL', 'GETEX', 'GETSET', 'INCR', 'INCRBY', 'INCRBYFLOAT', 'MSET',
   'MSETNX', 'PSETEX', 'SET', 'SETEX', 'SETNX', 'SETRANGE', 'BITFIELD', 'BITOP', 'SETBIT',
   'HDEL', 'HINCRBY', 'HINCRBYFLOAT', 'HMSET', 'HSET', 'HSETNX',
-  'LINSERT', 'LMOVE', 'LPOP', 'LPUSH', 'LPUSHX', 'LREM', 'LSET', 'LTRIM', 'RPOP', 'RPOPLPUSH',
-  'RPUSH', 'RPUSHX',
+  'LINSERT', 'LMOVE', 'LMPOP', 'LPOP', 'LPUSH', 'LPUSHX', 'LREM', 'LSET', 'LTRIM', 'RPOP',
+  'RPOPLPUSH', 'RPUSH', 'RPUSHX',
   'SADD', 'SDIFFSTORE', 'SINTERSTORE', 'SMOVE', 'SPOP', 'SREM', 'SUNIONSTORE',
   'ZADD', 'ZDIFFSTORE', 'ZINCRBY', 'ZINTERSTORE', 'ZPOPMAX', 'ZPOPMIN', 'ZRANGESTORE', 'ZREM',
   'ZREMRANGEBYLEX', 'ZREMRANGEBYRANK', 'ZREMRANGEBYSCORE', 'ZUNIONSTORE',
   'PFADD', 'PFMERGE', 'GEOADD', 'GEORADIUS', 'GEORADIUSBYMEMBER', 'GEOSEARCHSTORE',
-  'XADD', 'XDEL', 'XTRIM',
+  // streams; reading through a group moves its cursor and pending list: a write
+  'XADD', 'XDEL', 'XTRIM', 'XREADGROUP', 'XACK', 'XCLAIM', 'XAUTOCLAIM', 'XGROUP CREATE',
+  'XGROUP DESTROY', 'XGROUP CREATECONSUMER', 'XGROUP DELCONSUMER', 'XGROUP SETID',
   'COPY', 'DEL', 'EXPIRE', 'EXPIREAT', 'PERSIST', 'PEXPIRE', 'PEXPIREAT', 'RENAME', 'RENAMENX',
-  'UNLINK',
+  'UNLINK', 'PUBLISH',
   'EVAL', 'EVALSHA', 'SCRIPT LOAD', 'WAIT',
 ]
 
 /**
- * Commands no configuration can enable: they change the state of the connection the gateway
- * shares between all its callers (a MULTI on `/` would swallow everybody's commands), stream
- * (no streaming over this API) or block the shared connection indefinitely.
+ * Functions run code stored in Redis, which the gateway cannot check by digest: in the
+ * allowlist by default only with the script policy `any` (under `registered`, `FCALL` and
+ * `FCALL_RO` are opened by naming them in `allowCommands`; loading code is refused there).
+ */
+const FUNCTION_READ = ['FCALL_RO']
+const FUNCTION_WRITE = ['FCALL', 'FUNCTION LOAD', 'FUNCTION DELETE']
+
+/**
+ * Commands no configuration can enable, with the reason the error gives. `NAME` covers every
+ * subcommand; `NAME SUB` that one.
  */
 // prettier-ignore
-const NEVER = [
-  'MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH', 'SELECT', 'SWAPDB', 'AUTH', 'HELLO', 'RESET',
-  'QUIT', 'CLIENT', 'MONITOR', 'SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE',
-  'PUNSUBSCRIBE', 'SUNSUBSCRIBE', 'SYNC', 'PSYNC', 'READONLY', 'READWRITE', 'ASKING',
-  'BLPOP', 'BRPOP', 'BLMOVE', 'BRPOPLPUSH', 'BZPOPMIN', 'BZPOPMAX', 'BLMPOP', 'BZMPOP', 'XREADGROUP',
+const NEVER_GROUPS: [reason: string, entries: string[]][] = [
+  ['it would block or change the state of the Redis connection the gateway shares between its callers', [
+    'MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH', 'SELECT', 'AUTH', 'HELLO', 'RESET', 'QUIT',
+    'CLIENT', 'MONITOR', 'SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE',
+    'SUNSUBSCRIBE', 'SYNC', 'PSYNC', 'REPLCONF', 'READONLY', 'READWRITE', 'ASKING', 'BLPOP',
+    'BRPOP', 'BLMOVE', 'BRPOPLPUSH', 'BZPOPMIN', 'BZPOPMAX', 'BLMPOP', 'BZMPOP', 'WAITAOF',
+    'SCRIPT DEBUG',
+  ]],
+  ['it administers the whole server or reaches beyond it (configuration and files, replication, modules, users, cluster topology, other hosts)', [
+    'CONFIG', 'DEBUG', 'SHUTDOWN', 'MIGRATE', 'MODULE', 'REPLICAOF', 'SLAVEOF', 'FAILOVER', 'ACL',
+    'SAVE', 'CLUSTER MEET', 'CLUSTER FORGET', 'CLUSTER RESET', 'CLUSTER FAILOVER',
+    'CLUSTER ADDSLOTS', 'CLUSTER ADDSLOTSRANGE', 'CLUSTER DELSLOTS', 'CLUSTER DELSLOTSRANGE',
+    'CLUSTER SETSLOT', 'CLUSTER REPLICATE', 'CLUSTER FLUSHSLOTS', 'CLUSTER SAVECONFIG',
+    'CLUSTER SET-CONFIG-EPOCH', 'CLUSTER BUMPEPOCH',
+  ]],
+  ['it reaches other databases than the one the gateway serves', ['SWAPDB', 'MOVE', 'FLUSHALL']],
+  ['it loads serialized payloads that Redis does not check by default (sanitize-dump-payload)', [
+    'RESTORE', 'RESTORE-ASKING', 'FUNCTION RESTORE',
+  ]],
+  ['on the shared connection it would wait behind the script it should stop (the gateway stops a script at the request deadline itself)', [
+    'SCRIPT KILL', 'FUNCTION KILL',
+  ]],
 ]
+const NEVER = new Map(NEVER_GROUPS.flatMap(([reason, entries]) => entries.map((e) => [e, reason])))
 
 /** Commands that have subcommands; the policy looks them up as `NAME SUBCOMMAND`. */
 const CONTAINERS = new Set([
@@ -86,8 +119,8 @@ const CONTAINERS = new Set([
 /** Transaction commands: only through POST /multi-exec. */
 const TRANSACTION = /^(MULTI|EXEC|WATCH|DISCARD|UNWATCH)$/
 
-/** Keyless commands that would see one random shard of a Cluster: refused there. */
-const NOT_ON_CLUSTER = new Set(['SCAN', 'DBSIZE', 'RANDOMKEY', 'WAIT'])
+/** Keyless commands that would see or change one random shard of a Cluster: refused there. */
+const NOT_ON_CLUSTER = new Set(['SCAN', 'DBSIZE', 'RANDOMKEY', 'WAIT', 'KEYS', 'FLUSHDB'])
 
 /** A command after validation: upper-case name, arguments as strings. */
 export interface GatewayCommand {
@@ -112,9 +145,24 @@ export interface CommandPolicyOptions {
   maxWaitMs: number
   /** Largest count a command may ask for (RAND family, POPs, SCAN and XRANGE COUNT, ...). */
   maxCount: number
-  /** Which scripts EVAL, EVALSHA and SCRIPT LOAD may name. Default: every script. */
-  scripts?: { check(command: GatewayCommand): string | null }
+  /** Which scripts EVAL, EVALSHA, SCRIPT LOAD and FUNCTION LOAD may name. Default: every script. */
+  scripts?: { mode: ScriptMode; check(command: GatewayCommand): string | null }
+  /**
+   * Whether the connected server knows a command (those of a newer Redis); false: refused with
+   * a clear error, undefined: not known yet (let Redis answer).
+   */
+  serverKnows?: (name: string) => boolean | undefined
 }
+
+type ScriptMode = 'registered' | 'any'
+
+/** Subcommands of FUNCTION that change the code stored in Redis (RESTORE never runs at all). */
+export const FUNCTION_CODE_CHANGES: ReadonlySet<string> = new Set([
+  'LOAD',
+  'DELETE',
+  'FLUSH',
+  'RESTORE',
+])
 
 /** `NAME` or `NAME SUBCOMMAND` as the policy keys it. */
 export function commandKey(command: GatewayCommand): string {
@@ -128,121 +176,93 @@ function normalise(entry: string): string {
   return entry.trim().replace(/\s+/g, ' ').toUpperCase()
 }
 
+/** The reason a command (or an allowCommands entry) can never run, else undefined. */
+function neverReason(key: string): string | undefined {
+  return NEVER.get(key) ?? NEVER.get(key.split(' ')[0]!)
+}
+
+/** Which major version of Redis brought the commands the server may not know. */
+const NEWER_SINCE: Record<string, string> = {
+  EVAL_RO: '7.0',
+  EVALSHA_RO: '7.0',
+  LMPOP: '7.0',
+  SINTERCARD: '7.0',
+  FUNCTION: '7.0',
+  FCALL: '7.0',
+  FCALL_RO: '7.0',
+}
+/** The commands whose presence the gateway asks the server about (COMMAND INFO). */
+export const NEWER_COMMANDS: readonly string[] = Object.keys(NEWER_SINCE)
+
 /**
- * Builds the policy once; throws (naming the option) when `allowCommands` names a command
- * that can never be enabled.
+ * Why `allowCommands` (`GATEWAY_ALLOW_COMMANDS`) cannot open these entries, as the end of a
+ * sentence after the option's name (`cannot enable CONFIG: ...`), or null when it can.
+ */
+export function allowCommandsProblem(
+  entries: readonly string[],
+  scripts: ScriptMode,
+): string | null {
+  for (const entry of entries.map(normalise)) {
+    if (!/^[A-Z][A-Z0-9_.|-]*( [A-Z0-9_.|-]+)?$/.test(entry))
+      return `cannot enable "${entry}": expected NAME or NAME SUBCOMMAND, e.g. FLUSHDB`
+    const reason = neverReason(entry)
+    if (reason) {
+      const hint = TRANSACTION.test(entry) ? ' (use POST /multi-exec)' : ''
+      return `cannot enable ${entry}: ${reason}${hint}`
+    }
+    const [name, sub = ''] = entry.split(' ')
+    if (scripts === 'registered' && name === 'FUNCTION' && FUNCTION_CODE_CHANGES.has(sub))
+      return `cannot enable ${entry}: it changes the code stored in Redis, which the script policy "registered" (GATEWAY_SCRIPTS) refuses; use "any"`
+  }
+  return null
+}
+
+/**
+ * Builds the policy once; throws (naming the option) when `allowCommands` names a command that
+ * can never be enabled, or one that changes stored code the script policy refuses.
  */
 export function createCommandPolicy(options: CommandPolicyOptions): CommandPolicy {
   const deny = new Set((options.denyCommands ?? []).map(normalise))
   const extra = (options.allowCommands ?? []).map(normalise)
-  for (const entry of extra) {
-    if (NEVER.includes(entry.split(' ')[0]!)) {
-      const hint = TRANSACTION.test(entry) ? ' (use POST /multi-exec)' : ''
-      throw new Error(
-        `createGateway: "allowCommands" cannot enable ${entry}: it would block or change the state of the shared Redis connection${hint}`,
-      )
-    }
-  }
-  const read = new Set(READ.filter((c) => !deny.has(c)))
-  const write = new Set([...WRITE, ...extra].filter((c) => !deny.has(c) && !read.has(c)))
+  const mode = options.scripts?.mode ?? 'any'
+  const problem = allowCommandsProblem(extra, mode)
+  if (problem) throw new Error(`createGateway: "allowCommands" ${problem}`)
+  const anyScript = mode === 'any'
+  const read = new Set([...READ, ...(anyScript ? FUNCTION_READ : [])])
+  const write = new Set([...WRITE, ...(anyScript ? FUNCTION_WRITE : []), ...extra])
+  // A command with subcommands named alone (in allowCommands or denyCommands) stands for every
+  // subcommand; NEVER applies whatever the lists say.
+  const listed = (set: Set<string>, key: string, name: string) =>
+    set.has(key) || (key !== name && set.has(name))
 
   return {
     check(command, readOnly) {
       const key = commandKey(command)
       const shown = key.toLowerCase()
-      if (NEVER.includes(command.name)) {
+      if (neverReason(key)) {
         const hint = TRANSACTION.test(command.name) ? ': use POST /multi-exec for transactions' : ''
         return `ERR '${shown}' is not allowed through the gateway${hint}`
       }
-      if (!read.has(key) && !write.has(key))
-        return `ERR '${shown}' is not allowed through the gateway`
-      if (readOnly && !read.has(key)) {
+      const isRead = listed(read, key, command.name)
+      const allowed = isRead || listed(write, key, command.name)
+      if (!allowed || listed(deny, key, command.name)) {
+        const hint =
+          !anyScript && (FUNCTION_READ.includes(key) || FUNCTION_WRITE.includes(key))
+            ? `: with GATEWAY_SCRIPTS=registered the gateway runs no function code it cannot check (GATEWAY_SCRIPTS=any opens functions; GATEWAY_ALLOW_COMMANDS=FCALL,FCALL_RO calls those already loaded)`
+            : ''
+        return `ERR '${shown}' is not allowed through the gateway${hint}`
+      }
+      if (readOnly && !isRead) {
         return `NOPERM this token is read-only and has no permissions to run the '${shown}' command`
+      }
+      const since = NEWER_SINCE[command.name]
+      if (since && options.serverKnows?.(command.name) === false) {
+        return `ERR '${command.name.toLowerCase()}' is not supported by the connected Redis server: it came with Redis ${since}, and the server does not know it`
       }
       if (options.cluster && NOT_ON_CLUSTER.has(command.name)) {
         return `ERR '${shown}' is not supported through the gateway on a Redis Cluster: it would reach one random shard`
       }
-      return (
-        argumentProblem(command, options.maxWaitMs) ??
-        countProblem(command, options.maxCount) ??
-        options.scripts?.check(command) ??
-        null
-      )
+      return argumentProblem(command, options) ?? options.scripts?.check(command) ?? null
     },
   }
-}
-
-/** Commands whose second argument is a count (negative: with repeats, as large). */
-const POSITIONAL_COUNT = new Set([
-  'HRANDFIELD',
-  'SRANDMEMBER',
-  'ZRANDMEMBER',
-  'SPOP',
-  'LPOP',
-  'RPOP',
-  'ZPOPMIN',
-  'ZPOPMAX',
-])
-/** Commands with a `COUNT n` option, and where their options start. */
-const COUNT_OPTION: Record<string, number> = {
-  SCAN: 1,
-  HSCAN: 2,
-  SSCAN: 2,
-  ZSCAN: 2,
-  XRANGE: 3,
-  XREVRANGE: 3,
-  XREAD: 0,
-  LPOS: 2,
-  GEOSEARCH: 1,
-  GEOSEARCHSTORE: 2,
-  GEORADIUS: 5,
-  GEORADIUSBYMEMBER: 4,
-  GEORADIUS_RO: 5,
-  GEORADIUSBYMEMBER_RO: 4,
-}
-
-/**
- * A count beyond `max` (one request could make Redis and the gateway build a reply of any size:
- * `HRANDFIELD key -3000000 WITHVALUES` took a gateway from 88 MB to 777 MB). `LPOS ... COUNT 0`
- * (every match) is refused too.
- */
-function countProblem(command: GatewayCommand, max: number): string | null {
-  const shown = command.name.toLowerCase()
-  const tooLarge = (text: string | undefined, zeroIsAll = false) => {
-    if (text === undefined || !/^-?\d+$/.test(text)) return false
-    const n = Math.abs(Number(text))
-    return n > max || (zeroIsAll && n === 0)
-  }
-  if (POSITIONAL_COUNT.has(command.name) && tooLarge(command.args[1])) {
-    return `ERR '${shown}' count is limited to ${max} through the gateway (GATEWAY_MAX_COUNT)`
-  }
-  const from = COUNT_OPTION[command.name]
-  if (from !== undefined) {
-    for (let i = from; i < command.args.length - 1; i++) {
-      const word = command.args[i]!.toUpperCase()
-      if (command.name === 'XREAD' && word === 'STREAMS') break
-      if (word === 'COUNT' && tooLarge(command.args[i + 1], command.name === 'LPOS')) {
-        return `ERR '${shown}' COUNT is limited to 1..${max} through the gateway (GATEWAY_MAX_COUNT)`
-      }
-    }
-  }
-  return null
-}
-
-/** Arguments that would block the shared connection. */
-function argumentProblem(command: GatewayCommand, maxWaitMs: number): string | null {
-  if (command.name === 'XREAD' && command.args.some((a) => a.toUpperCase() === 'BLOCK')) {
-    return "ERR 'xread' with BLOCK is not allowed through the gateway: it would block the shared connection"
-  }
-  // COPY ... DB n writes into another database than the one the gateway serves
-  if (command.name === 'COPY' && command.args.slice(2).some((a) => a.toUpperCase() === 'DB')) {
-    return "ERR 'copy' with DB is not allowed through the gateway: it would write into another database"
-  }
-  if (command.name === 'WAIT') {
-    const timeout = Number(command.args[1])
-    if (!/^\d+$/.test(command.args[1] ?? '') || timeout < 1 || timeout > maxWaitMs) {
-      return `ERR 'wait' needs a timeout between 1 and ${maxWaitMs} milliseconds through the gateway`
-    }
-  }
-  return null
 }

@@ -1,6 +1,10 @@
 /**
- * Turns ioredis replies (read as Buffers, so bytes are never lost on the way) into the JSON the
- * Upstash REST API answers with.
+ * Turns ioredis replies into the JSON text the Upstash REST API answers with.
+ *
+ * The client reads bulk and status strings as Buffers (reply encoding null, so bytes are never
+ * lost on the way) and integers as decimal strings (`stringNumbers`: a JavaScript number holds
+ * 53 bits, Redis integers 64). So the JSON is written here, not by `JSON.stringify` of values:
+ * an integer is written as its digits, exactly as Redis sent them (`{"result":9223372036854775807}`).
  *
  * - Without `Upstash-Encoding: base64`: bulk and status strings as UTF-8 text.
  * - With it: every string at every depth of nested arrays as base64 of its exact bytes, except a
@@ -8,31 +12,51 @@
  *   Integers stay numbers, nil stays null, error texts stay plain.
  */
 
-/** One reply entry of `/pipeline` and `/multi-exec`, and the body of `/`. */
-export type ReplyEntry = { result: unknown } | { error: string }
+/** How one command ended, as far as the encoder cares. */
+export type EncodableOutcome = { ok: true; value: unknown } | { ok: false; error: string }
 
 /** Whether the request asked for base64 (`Upstash-Encoding: base64`, any case). */
 export function wantsBase64(header: string | undefined | null): boolean {
   return header?.trim().toLowerCase() === 'base64'
 }
 
-function encodeValue(value: unknown, base64: boolean, topLevel: boolean): unknown {
-  if (value === null || value === undefined) return null
+/** A Redis integer as `stringNumbers` delivers it, and valid JSON number text as it stands. */
+const INTEGER = /^-?(?:0|[1-9]\d*)$/
+
+function isOk(value: Buffer): boolean {
+  return value.length === 2 && value[0] === 0x4f && value[1] === 0x4b
+}
+
+function stringJson(text: string, base64: boolean): string {
+  return base64 ? `"${Buffer.from(text, 'utf8').toString('base64')}"` : JSON.stringify(text)
+}
+
+function valueJson(value: unknown, base64: boolean, topLevel: boolean): string {
+  if (value === null || value === undefined) return 'null'
   if (Buffer.isBuffer(value)) {
-    if (!base64) return value.toString('utf8')
-    if (topLevel && value.length === 2 && value[0] === 0x4f && value[1] === 0x4b) return 'OK'
-    return value.toString('base64')
+    if (!base64) return JSON.stringify(value.toString('utf8'))
+    return topLevel && isOk(value) ? '"OK"' : `"${value.toString('base64')}"`
   }
   if (typeof value === 'string') {
-    if (!base64 || (topLevel && value === 'OK')) return value
-    return Buffer.from(value, 'utf8').toString('base64')
+    // integer replies; any other string (none in RESP2) is text
+    if (INTEGER.test(value)) return value
+    return topLevel && value === 'OK' ? '"OK"' : stringJson(value, base64)
   }
-  if (typeof value === 'number') return value
-  if (typeof value === 'bigint') return Number(value)
-  if (Array.isArray(value)) return value.map((item) => encodeValue(item, base64, false))
-  if (value instanceof Error) return value.message
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null'
+  if (typeof value === 'bigint') return value.toString()
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ','
+      out += valueJson(value[i], base64, false)
+    }
+    return out + ']'
+  }
+  // Nested error replies (a Lua script may return `redis.error_reply` inside a table) have no
+  // JSON form in Upstash's protocol: rendered as their error text.
+  if (value instanceof Error) return JSON.stringify(value.message)
   // RESP2 replies have no other types; anything else is rendered as text rather than lost.
-  return base64 ? Buffer.from(String(value), 'utf8').toString('base64') : String(value)
+  return stringJson(String(value), base64)
 }
 
 /** Bytes a reply holds (its strings; a few more per element for the encoding's punctuation). */
@@ -47,18 +71,18 @@ export function replyBytes(value: unknown): number {
   return 8
 }
 
-/** The `result` of a reply, encoded as asked. */
-export function encodeResult(value: unknown, base64: boolean): unknown {
-  return encodeValue(value, base64, true)
+/** The body of `POST /` and the path form: `{"result":...}`. */
+export function resultJson(value: unknown, base64: boolean): string {
+  return `{"result":${valueJson(value, base64, true)}}`
 }
 
-/**
- * Nested error replies (a Lua script may return `redis.error_reply` inside a table) have no
- * JSON form in Upstash's protocol; they are rendered as their error text.
- */
-export function encodeEntry(
-  entry: { ok: true; value: unknown } | { ok: false; error: string },
-  base64: boolean,
-): ReplyEntry {
-  return entry.ok ? { result: encodeResult(entry.value, base64) } : { error: entry.error }
+/** The body of `/pipeline` and `/multi-exec`: `[{"result":...},{"error":"..."}]`. */
+export function entriesJson(outcomes: readonly EncodableOutcome[], base64: boolean): string {
+  let out = '['
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i]!
+    if (i > 0) out += ','
+    out += o.ok ? resultJson(o.value, base64) : `{"error":${JSON.stringify(o.error)}}`
+  }
+  return out + ']'
 }

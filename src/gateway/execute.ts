@@ -65,21 +65,32 @@ function sendBuffer(redis: Redis | Cluster, command: GatewayCommand): Promise<un
   ) as Promise<unknown>
 }
 
-/** SCRIPT LOAD / SCRIPT EXISTS on a Cluster go to every master, so EVALSHA works on any shard. */
+/**
+ * SCRIPT LOAD / SCRIPT EXISTS and the FUNCTION commands that change stored code go to every
+ * master of a Cluster, so EVALSHA and FCALL work on any shard.
+ */
 async function scriptOnAllMasters(cluster: Cluster, command: GatewayCommand): Promise<unknown> {
   const masters = cluster.nodes('master')
   if (masters.length === 0) return sendBuffer(cluster, command)
   const replies = await Promise.all(masters.map((node) => sendBuffer(node, command)))
-  if (command.args[0]!.toUpperCase() === 'LOAD') return replies[0]
-  // EXISTS: a script counts as loaded only when every master has it.
-  const lists = replies as number[][]
-  return lists[0]!.map((_, i) => (lists.every((list) => list[i] === 1) ? 1 : 0))
+  if (command.name !== 'SCRIPT' || command.args[0]!.toUpperCase() !== 'EXISTS') return replies[0]
+  // EXISTS: a script counts as loaded only when every master has it (`stringNumbers`: '1').
+  const lists = replies as unknown[][]
+  return lists[0]!.map((_, i) => (lists.every((list) => Number(list[i]) === 1) ? 1 : 0))
 }
+
+const ALL_MASTERS = new Set([
+  'SCRIPT LOAD',
+  'SCRIPT EXISTS',
+  'FUNCTION LOAD',
+  'FUNCTION DELETE',
+  'FUNCTION FLUSH',
+])
 
 /** Runs one command. */
 export function runCommand(redis: Redis | Cluster, command: GatewayCommand): Promise<Outcome> {
   const sub = command.args[0]?.toUpperCase()
-  if (isCluster(redis) && command.name === 'SCRIPT' && (sub === 'LOAD' || sub === 'EXISTS')) {
+  if (isCluster(redis) && ALL_MASTERS.has(`${command.name} ${sub}`)) {
     return settle(scriptOnAllMasters(redis, command))
   }
   return settle(sendBuffer(redis, command))

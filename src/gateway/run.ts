@@ -13,6 +13,9 @@
  *   `GATEWAY_MAX_CONNECTIONS` (default 10000), `GATEWAY_MAX_SUBSCRIBERS` (default 1000; 0: none).
  * - `GATEWAY_SCRIPTS`: `registered` (default: only this package's session scripts and those of
  *   `GATEWAY_SCRIPT_FILES`, comma-separated paths of Lua files) or `any`.
+ * - `GATEWAY_ALLOW_COMMANDS`: comma-separated `NAME` or `NAME SUBCOMMAND` opened for read-write
+ *   tokens (e.g. `FLUSHDB` in a test environment); those unsafe by nature (`CONFIG`, `DEBUG`,
+ *   `SHUTDOWN`, `MIGRATE`, `MODULE`, `REPLICAOF`, `ACL`, ...) stop the start with an error.
  *
  * SIGTERM / SIGINT: stop accepting connections, end subscription streams, let requests in flight finish (at most the
  * request timeout plus 1 s), quit Redis, exit 0. A stuck shutdown exits anyway after 3 s more.
@@ -54,7 +57,8 @@ export async function runGateway(config: GatewayConfig): Promise<void> {
     }
   })
 
-  const redis = connectRedis(target)
+  // integers as text: exact beyond 2^53 (encoding.ts writes their digits)
+  const redis = connectRedis({ ...target, stringNumbers: true })
   let gateway: Gateway
   try {
     gateway = createGateway({
@@ -68,6 +72,7 @@ export async function runGateway(config: GatewayConfig): Promise<void> {
       maxCount: config.maxCount,
       maxReplyBytes: config.maxReplyBytes,
       maxSubscribers: config.maxSubscribers,
+      allowCommands: config.allowCommands,
     })
   } catch (error) {
     redis.disconnect()

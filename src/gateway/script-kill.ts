@@ -1,5 +1,5 @@
 /**
- * Stops a script still running at a request's deadline, so that Redis serves everyone again
+ * Stops a script (or a Redis 7 function: FUNCTION KILL) still running at a request's deadline, so that Redis serves everyone again
  * within one deadline instead of answering BUSY until someone intervenes. `SCRIPT KILL` goes
  * over a connection of its own (the shared one waits for the script's reply), one per node,
  * opened when a request first runs a script (before it is sent: a connection opened while
@@ -12,8 +12,11 @@ import { isCluster } from './execute.js'
 export interface ScriptKiller {
   /** Opens the side connections if they are not open yet (a request is about to run a script). */
   prepare(): void
-  /** Sends SCRIPT KILL to every node that may run the script; resolves with what each said. */
-  kill(): Promise<string[]>
+  /**
+   * Sends SCRIPT KILL (FUNCTION KILL for a function) to every node that may run it; resolves
+   * with what each said.
+   */
+  kill(kind?: 'script' | 'function'): Promise<string[]>
   close(): void
 }
 
@@ -39,11 +42,11 @@ export function scriptKiller(redis: Redis | Cluster): ScriptKiller {
     prepare() {
       for (const node of masters()) connectionTo(node)
     },
-    async kill() {
+    async kill(kind = 'script') {
       return Promise.all(
         masters().map((node) =>
           connectionTo(node)
-            .script('KILL')
+            .call(kind === 'script' ? 'SCRIPT' : 'FUNCTION', 'KILL')
             .then(
               (ok) => String(ok),
               (err: Error) => err.message.split(' ', 1)[0] ?? 'ERR',

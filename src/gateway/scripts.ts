@@ -4,10 +4,15 @@
  * allowlist of commands means nothing while any script is accepted. By default only registered
  * scripts run: this package's session scripts, and those the operator adds. `any` is an
  * explicit opt-in (then connect as a restricted ACL user: see the README).
+ *
+ * Functions (Redis 7) are code stored in Redis and called by name, with no digest to check:
+ * under `registered`, code is never loaded or removed through the gateway (`FUNCTION LOAD`,
+ * `DELETE`, `FLUSH`; `RESTORE` never runs at all), and calling what is already loaded
+ * (`FCALL`, `FCALL_RO`) is off unless the operator opens it (`commands.ts`).
  */
 import { createHash } from 'node:crypto'
 import { SCRIPTS } from '../store/redis/scripts.js'
-import type { GatewayCommand } from './commands.js'
+import { FUNCTION_CODE_CHANGES, type GatewayCommand } from './commands.js'
 
 /** `registered`: only scripts whose SHA1 is registered; `any`: every script. */
 export type ScriptPolicyMode = 'registered' | 'any'
@@ -20,10 +25,14 @@ export interface ScriptPolicyOptions {
 }
 
 export interface ScriptPolicy {
+  mode: ScriptPolicyMode
   /** Error text when the command runs or loads a script that is not allowed, else null. */
   check(command: GatewayCommand): string | null
-  /** Whether the command runs a script (a deadline then stops it with SCRIPT KILL). */
-  runsScript(command: GatewayCommand): boolean
+  /**
+   * What the command runs: a script (stopped at the deadline with SCRIPT KILL), a function
+   * (FUNCTION KILL), or null.
+   */
+  runs(command: GatewayCommand): 'script' | 'function' | null
 }
 
 /** SHA1 of a script's source, lowercase hex: the digest EVALSHA names it by. */
@@ -42,23 +51,32 @@ export function createScriptPolicy(options: ScriptPolicyOptions = {}): ScriptPol
   const refuse = (sha: string) =>
     `NOPERM the gateway runs registered scripts only: a script with SHA1 ${sha} is not registered (GATEWAY_SCRIPT_FILES, or GATEWAY_SCRIPTS=any)`
   return {
+    mode,
     check(command) {
       if (mode === 'any') return null
       const [first, second] = command.args
-      if (command.name === 'EVAL' && first !== undefined) {
+      const { name } = command
+      if ((name === 'EVAL' || name === 'EVAL_RO') && first !== undefined) {
         const sha = scriptDigest(first)
         return registered.has(sha) ? null : refuse(sha)
       }
-      if (command.name === 'EVALSHA' && first !== undefined) {
+      if ((name === 'EVALSHA' || name === 'EVALSHA_RO') && first !== undefined) {
         const sha = first.toLowerCase()
         return registered.has(sha) ? null : refuse(sha)
       }
-      if (command.name === 'SCRIPT' && first?.toUpperCase() === 'LOAD' && second !== undefined) {
+      if (name === 'SCRIPT' && first?.toUpperCase() === 'LOAD' && second !== undefined) {
         const sha = scriptDigest(second)
         return registered.has(sha) ? null : refuse(sha)
       }
+      if (name === 'FUNCTION' && FUNCTION_CODE_CHANGES.has(first?.toUpperCase() ?? '')) {
+        return `NOPERM the gateway runs registered scripts only: 'function ${first!.toLowerCase()}' would change the code stored in Redis (GATEWAY_SCRIPTS=any)`
+      }
       return null
     },
-    runsScript: (command) => command.name === 'EVAL' || command.name === 'EVALSHA',
+    runs({ name }) {
+      if (name === 'EVAL' || name === 'EVALSHA' || name === 'EVAL_RO' || name === 'EVALSHA_RO')
+        return 'script'
+      return name === 'FCALL' || name === 'FCALL_RO' ? 'function' : null
+    },
   }
 }

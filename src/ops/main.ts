@@ -254,6 +254,10 @@ program
     '--max-subscribers <n>',
     'most subscription streams, 0 for none (GATEWAY_MAX_SUBSCRIBERS, default 1000)',
   )
+  .option(
+    '--allow-commands <list>',
+    'comma-separated commands opened for read-write tokens, e.g. FLUSHDB (GATEWAY_ALLOW_COMMANDS)',
+  )
   .addHelpText(
     'after',
     `\nTokens come from the environment only (a command line is visible to every user of the machine):\n${GATEWAY_HELP.map((v) => `  ${v}`).join('\n')}`,
@@ -273,6 +277,7 @@ program
         maxReplyBytes: given(flags.maxReplyBytes, '--max-reply-bytes'),
         maxConnections: given(flags.maxConnections, '--max-connections'),
         maxSubscribers: given(flags.maxSubscribers, '--max-subscribers'),
+        allowCommands: given(flags.allowCommands, '--allow-commands'),
       },
       redis: { url: given(flags.redisUrl, '--redis-url') },
     })

@@ -47,6 +47,11 @@ export interface RedisConnectOptions {
    * ioredis' `enableAutoPipelining` (which waits for the slot map outside the command timeout).
    */
   autoPipelining?: boolean
+  /**
+   * Integer replies as decimal strings (ioredis `stringNumbers`), exact beyond 2^53 where
+   * numbers are rounded. The gateway needs it; the stores do not use it. Default false.
+   */
+  stringNumbers?: boolean
   /** Receives one line per connection state change. Default `console.warn`. */
   logger?: (message: string) => void
   /** Prefixes are handled by the stores, not by ioredis. */
@@ -90,6 +95,7 @@ function connectionOptions(options: RedisConnectOptions): RedisOptions {
     // No CLIENT SETINFO LIB-NAME / LIB-VER on connect: servers before 7.2 refuse both (two
     // wasted commands per connection). ioredis's own Sentinel probes still send them.
     disableClientInfo: true,
+    ...(options.stringNumbers ? { stringNumbers: true } : {}),
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.tls ? { tls: {} } : {}),

@@ -15,8 +15,11 @@ import type { Store, StoreHealth } from './types.js'
 export { BatchingRedis } from './write-batching.js'
 export { connectRedis, type RedisConnectOptions } from './ioredis-connect.js'
 
-/** Options of {@link ioredisStore}: a client, or where to connect (see `connectRedis`). */
-export interface IoredisStoreOptions extends RedisConnectOptions {
+/**
+ * Options of {@link ioredisStore}: a client, or where to connect (see `connectRedis`; without
+ * `stringNumbers`: the store reads integer replies as numbers).
+ */
+export interface IoredisStoreOptions extends Omit<RedisConnectOptions, 'stringNumbers'> {
   /**
    * A client to use as is (never closed by the store). When absent, the store connects. For
    * batched writes on a client of your own, make it a {@link BatchingRedis}.

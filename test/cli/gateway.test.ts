@@ -29,6 +29,8 @@ describe('CLI: gateway', () => {
           server.url,
           '--max-subscribers',
           '1',
+          '--allow-commands',
+          'FLUSHDB',
         ],
         // the variable says another port: the flag wins
         {
@@ -66,6 +68,10 @@ describe('CLI: gateway', () => {
       }
       expect(events).toBe('data: subscribe,news,1\n\n')
       expect((await subscribe()).status).toBe(503)
+      const flush = await fetch(`http://127.0.0.1:${port}/flushdb`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      expect(await flush.json()).toEqual({ result: 'OK' })
       child.kill('SIGTERM')
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
         events += decoder.decode(chunk.value)
@@ -94,6 +100,8 @@ describe('CLI: gateway', () => {
       'GATEWAY_MAX_COUNT',
       'GATEWAY_MAX_SUBSCRIBERS',
       '--max-subscribers',
+      'GATEWAY_ALLOW_COMMANDS',
+      '--allow-commands',
       'REDIS_URL',
     ])
       expect(help.out).toContain(v)
@@ -109,5 +117,18 @@ describe('CLI: gateway', () => {
     })
     expect(badEnv.code).toBe(1)
     expect(badEnv.out).toContain('[gateway] GATEWAY_SCRIPTS must be "registered" or "any"')
+    // a command unsafe by nature stops the start, naming the flag or the variable
+    const unsafe = await run(
+      ['gateway', '--redis-url', 'redis://127.0.0.1:1', '--allow-commands', 'FLUSHDB,CONFIG'],
+      { GATEWAY_TOKENS: 'cli-gateway-token-0123456789' },
+    )
+    expect(unsafe.code).toBe(1)
+    expect(unsafe.out).toContain('[gateway] --allow-commands cannot enable CONFIG: it administers')
+    const unsafeEnv = await run(['gateway', '--redis-url', 'redis://127.0.0.1:1'], {
+      GATEWAY_TOKENS: 'cli-gateway-token-0123456789',
+      GATEWAY_ALLOW_COMMANDS: 'MIGRATE',
+    })
+    expect(unsafeEnv.code).toBe(1)
+    expect(unsafeEnv.out).toContain('[gateway] GATEWAY_ALLOW_COMMANDS cannot enable MIGRATE')
   })
 })

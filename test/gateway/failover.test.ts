@@ -29,7 +29,12 @@ let gw: RunningGateway
 
 beforeAll(async () => {
   group = await startSentinelGroup({ replicas: 1, sentinels: 3, downAfterMs: 1000 })
-  redis = connectRedis({ sentinels: group.sentinelAddrs, name: group.name, logger: () => {} })
+  redis = connectRedis({
+    sentinels: group.sentinelAddrs,
+    name: group.name,
+    stringNumbers: true,
+    logger: () => {},
+  })
   gw = await listen(createGateway({ redis, tokens: [TOKEN], timeoutMs: 2000 }), { port: 0 })
 })
 

@@ -58,13 +58,17 @@ async function serve(redis: Redis | Cluster, maxSubscribers?: number) {
 const topologies = {
   standalone: async () => {
     const server = await startRedis()
-    return { servers: [server], redis: connectRedis({ url: server.url, logger: () => {} }) }
+    return {
+      servers: [server],
+      redis: connectRedis({ url: server.url, stringNumbers: true, logger: () => {} }),
+    }
   },
   sentinel: async () => {
     const group = await startSentinelGroup({ replicas: 1, sentinels: 3 })
     const redis = connectRedis({
       sentinels: group.sentinelAddrs,
       name: group.name,
+      stringNumbers: true,
       logger: () => {},
     })
     return { servers: [group.master, ...group.replicas], redis }
@@ -73,7 +77,7 @@ const topologies = {
     const cluster = await startCluster()
     return {
       servers: cluster.nodes,
-      redis: connectRedis({ cluster: cluster.startupNodes, logger: () => {} }),
+      redis: connectRedis({ cluster: cluster.startupNodes, stringNumbers: true, logger: () => {} }),
     }
   },
 }
@@ -223,7 +227,7 @@ describe('subscriptions: limits, tokens, shutdown and Redis restarts (standalone
 
   beforeAll(async () => {
     server = await startRedis()
-    redis = connectRedis({ url: server.url, logger: () => {} })
+    redis = connectRedis({ url: server.url, stringNumbers: true, logger: () => {} })
   })
 
   afterAll(() => redis?.disconnect())
@@ -362,7 +366,7 @@ describe('subscriptions: limits, tokens, shutdown and Redis restarts (standalone
       '-keys',
     )
     const url = `redis://gw-sub:gw-sub-password-0123@${server.host}:${server.port}`
-    const client = connectRedis({ url, logger: () => {} })
+    const client = connectRedis({ url, stringNumbers: true, logger: () => {} })
     const gw = await serve(client)
     try {
       const refused = await fetch(`${gw.running.url}/subscribe/sess:events`, {
@@ -462,7 +466,7 @@ describe('subscriptions: limits, tokens, shutdown and Redis restarts (standalone
 
   it('a restarted Redis: the stream stays open, subscribes again, and gets what is published after', async () => {
     const own = await startRedis()
-    const client = connectRedis({ url: own.url, logger: () => {} })
+    const client = connectRedis({ url: own.url, stringNumbers: true, logger: () => {} })
     const gw = await serve(client)
     try {
       const r = await subscribed(gw.client, 'subscribe', 'survivor')

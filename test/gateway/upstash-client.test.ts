@@ -37,11 +37,15 @@ describe.each(['standalone', 'cluster'] as const)(
     beforeAll(async () => {
       if (topology === 'standalone') {
         const server = await startRedis()
-        redis = connectRedis({ url: server.url, logger: () => {} })
+        redis = connectRedis({ url: server.url, stringNumbers: true, logger: () => {} })
         direct = new Redis({ host: server.host, port: server.port, protocol: 2 })
       } else {
         const cluster = await startCluster()
-        redis = connectRedis({ cluster: cluster.startupNodes, logger: () => {} })
+        redis = connectRedis({
+          cluster: cluster.startupNodes,
+          stringNumbers: true,
+          logger: () => {},
+        })
         direct = new Cluster(cluster.startupNodes, { redisOptions: { protocol: 2 } })
       }
       gw = await listen(createGateway({ redis, tokens: [TOKEN], scriptPolicy: 'any' }), { port: 0 })

@@ -282,6 +282,7 @@ describe('failover under load', () => {
       sentinels: group.sentinelAddrs,
       name: group.name,
       commandTimeoutMs: 500,
+      stringNumbers: true,
       logger: () => {},
     })
     const token = 'failover-token-0123456789abcdef'

@@ -226,7 +226,7 @@ describe(`Redis down for ${OUTAGE_MS} ms, then back`, () => {
 
   it('Upstash store via the gateway (Redis behind it stopped)', async () => {
     const server = await startRedis()
-    const redis = connectRedis({ url: server.url, logger: () => {} })
+    const redis = connectRedis({ url: server.url, stringNumbers: true, logger: () => {} })
     const token = 'outage-token-0123456789abcdef'
     const gw = await listen(createGateway({ redis, tokens: [token], timeoutMs: 2000 }), {
       port: 0,

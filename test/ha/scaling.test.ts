@@ -30,7 +30,7 @@ const closers: (() => Promise<unknown>)[] = []
 
 beforeAll(async () => {
   redis = await startRedis()
-  gwClient = connectRedis({ url: redis.url, logger: () => {} })
+  gwClient = connectRedis({ url: redis.url, stringNumbers: true, logger: () => {} })
   gw = await listen(createGateway({ redis: gwClient, tokens: [TOKEN] }), { port: 0 })
 })
 afterAll(async () => {

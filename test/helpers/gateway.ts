@@ -11,7 +11,7 @@ export const GATEWAY_TOKEN = 'test-gateway-token-0123456789'
  * requests, so every (re)start builds a new one on the same Redis client.
  */
 export async function startGateway(redis: RedisConnectOptions, port = 0) {
-  const client = connectRedis(redis)
+  const client = connectRedis({ ...redis, stringNumbers: true })
   let requests = 0
   const start = (onPort: number) => {
     const gateway = createGateway({ redis: client, tokens: [GATEWAY_TOKEN] })

@@ -204,7 +204,7 @@ describe('an app with ioredis, without @hono/node-server', () => {
       'gateway',
       `import { createGateway, listen } from 'hono-redis-session/gateway'
        import { connectRedis } from 'hono-redis-session/ioredis'
-       const redis = connectRedis({ url: '${redis.url}' })
+       const redis = connectRedis({ url: '${redis.url}', stringNumbers: true })
        const gateway = createGateway({ redis, tokens: ['${TOKEN}'] })
        const res = await gateway.app.fetch(new Request('http://gateway/', {
          method: 'POST', body: '["PING"]', headers: { authorization: 'Bearer ${TOKEN}' },

@@ -64,6 +64,7 @@ describe('gateway settings: the environment and the CLI flags through one parser
       maxReplyBytes: 8388608,
       maxConnections: 10000,
       maxSubscribers: 1000,
+      allowCommands: [],
     })
   })
 
@@ -85,6 +86,31 @@ describe('gateway settings: the environment and the CLI flags through one parser
       redis: {},
     }
     expect(() => gatewayConfig(gatewaySettings(env, bad))).toThrow(/^--max-subscribers must be/)
+  })
+
+  it('GATEWAY_ALLOW_COMMANDS and --allow-commands: a list, checked at once, naming what was typed', () => {
+    const open = gatewayConfig(
+      gatewaySettings({ ...env, GATEWAY_ALLOW_COMMANDS: 'FLUSHDB, memory doctor,,' }),
+    )
+    expect(open.allowCommands).toEqual(['FLUSHDB', 'memory doctor'])
+    expect(() =>
+      gatewayConfig(gatewaySettings({ ...env, GATEWAY_ALLOW_COMMANDS: 'FLUSHDB,CONFIG SET' })),
+    ).toThrow(/^GATEWAY_ALLOW_COMMANDS cannot enable CONFIG SET: it administers the whole server/)
+    const flag = {
+      gateway: { allowCommands: { value: 'DEBUG', name: '--allow-commands' } },
+      redis: {},
+    }
+    expect(() => gatewayConfig(gatewaySettings(env, flag))).toThrow(
+      /^--allow-commands cannot enable DEBUG: /,
+    )
+    // loading code is refused under the default script policy, allowed under `any`
+    const load = { ...env, GATEWAY_ALLOW_COMMANDS: 'FUNCTION LOAD' }
+    expect(() => gatewayConfig(gatewaySettings(load))).toThrow(
+      /^GATEWAY_ALLOW_COMMANDS cannot enable FUNCTION LOAD: it changes the code stored in Redis/,
+    )
+    expect(
+      gatewayConfig(gatewaySettings({ ...load, GATEWAY_SCRIPTS: 'any' })).allowCommands,
+    ).toEqual(['FUNCTION LOAD'])
   })
 
   it('a flag wins over its variable and its error names the flag', () => {

@@ -128,7 +128,7 @@ describe('attack: one read-only request grows the gateway', () => {
   )
 
   it('a reply over GATEWAY_MAX_REPLY_BYTES answers 400 instead of being encoded', async () => {
-    const redis = connectRedis({ url: server.url, logger: () => {} })
+    const redis = connectRedis({ url: server.url, stringNumbers: true, logger: () => {} })
     const running = await listen(
       createGateway({ redis, tokens: [TOKEN], maxReplyBytes: 1024 * 1024 }),
       { port: 0 },
@@ -162,7 +162,7 @@ describe('attack: sockets held open', () => {
     })
 
   it('headers must arrive within 10 s by default; a slow client is cut off', async () => {
-    const redis = connectRedis({ url: server.url, logger: () => {} })
+    const redis = connectRedis({ url: server.url, stringNumbers: true, logger: () => {} })
     const byDefault = await listen(createGateway({ redis, tokens: [TOKEN] }), { port: 0 })
     expect(byDefault.server.headersTimeout).toBe(10_000)
     expect(byDefault.server.maxConnections).toBe(10_000)
@@ -183,7 +183,7 @@ describe('attack: sockets held open', () => {
   })
 
   it('GATEWAY_MAX_CONNECTIONS caps open sockets: one more is closed on arrival', async () => {
-    const redis = connectRedis({ url: server.url, logger: () => {} })
+    const redis = connectRedis({ url: server.url, stringNumbers: true, logger: () => {} })
     const capped = await listen(createGateway({ redis, tokens: [TOKEN] }), {
       port: 0,
       maxConnections: 3,

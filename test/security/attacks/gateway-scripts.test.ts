@@ -48,7 +48,7 @@ describe('attack: EVAL owns Redis through the gateway', () => {
   let post: Awaited<ReturnType<typeof gatewayOn>>['post']
   let redis: Redis
   beforeAll(async () => {
-    redis = connectRedis({ url: server.url, logger: () => {} }) as Redis
+    redis = connectRedis({ url: server.url, stringNumbers: true, logger: () => {} }) as Redis
     ;({ running: gw, post } = await gatewayOn({ redis, tokens: [TOKEN] }))
   })
   afterAll(async () => {
@@ -103,7 +103,12 @@ describe('attack: a runaway script makes every Redis client get BUSY', () => {
     // Redis takes SCRIPT KILL (and answers anyone) only once a script ran lua-time-limit
     // (busy-reply-threshold in 7.x) ms: the README says to keep it below the gateway deadline
     await direct.config('SET', 'lua-time-limit', '400')
-    const redis = connectRedis({ url: server.url, commandTimeoutMs: 5000, logger: () => {} })
+    const redis = connectRedis({
+      url: server.url,
+      commandTimeoutMs: 5000,
+      stringNumbers: true,
+      logger: () => {},
+    })
     const { running, post } = await gatewayOn({
       redis,
       tokens: [TOKEN],
@@ -159,6 +164,7 @@ describe('the ACL user the gateway should connect as (README) refuses inside Lua
       await direct.call(line[0]!, ...line.slice(1))
     const redis = connectRedis({
       url: `redis://gateway:gateway-password-0123@${server.host}:${server.port}`,
+      stringNumbers: true,
       logger: () => {},
     })
     const { running, post } = await gatewayOn({ redis, tokens: [TOKEN], scriptPolicy: 'any' })

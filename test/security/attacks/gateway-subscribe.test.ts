@@ -24,7 +24,7 @@ let victim: Upstash
 
 beforeAll(async () => {
   server = await startRedis()
-  shared = connectRedis({ url: server.url, logger: () => {} })
+  shared = connectRedis({ url: server.url, stringNumbers: true, logger: () => {} })
   attacker = new Redis({ host: server.host, port: server.port, protocol: 2 })
   gateway = createGateway({ redis: shared, tokens: [TOKEN] })
   running = await listen(gateway, { port: 0 })
