@@ -111,6 +111,7 @@ describe('Redis 6.0 commands only', () => {
       'gateway/arguments.ts',
       'gateway/server-commands.ts',
       'gateway/script-kill.ts',
+      'gateway/scripts.ts',
     ]
     const files = ['src/store', 'src/ops', 'src/gateway', 'demo/node'].flatMap((dir) =>
       readdirSync(dir)
