@@ -221,7 +221,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   /** The Retry-After header of a refusal that says when to retry. */
   const retryAfter = (result: object): Record<string, string> =>
     'retryAfterSeconds' in result ? { 'Retry-After': String(result.retryAfterSeconds) } : {}
-  const throttle = loginThrottle(store)
+  const throttle = loginThrottle(store, undefined, options.now)
   const clientOf = (c: Context) => {
     try {
       return options.clientAddress?.(c)

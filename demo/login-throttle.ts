@@ -1,5 +1,5 @@
-import { SessionError, StoreError } from '../src/errors.js'
-import type { HitOptions, Store } from '../src/store/types.js'
+import { rateLimiter, type RateLimiter } from '../src/index.js'
+import type { Store } from '../src/store/types.js'
 import { checkLogin } from './users.js'
 
 /** Password checks allowed per window: per user name, and per client address. */
@@ -12,24 +12,24 @@ export type PasswordCheck =
   | { kind: 'throttled'; retryAfterSeconds: number }
 
 /**
- * Password checks behind failure limits, built on the store's atomic counters: a check is
- * reserved on the user name's counter and the client's before the password is compared (so
- * parallel guesses cannot pass the limit), and given back when the password is right (only
- * failures count). The counters are per-user items, named apart so that a user name can never
- * be taken for a client address: `login-user-failures` in the user's slot,
- * `login-client-failures` in the address's.
+ * Password checks behind failure limits, built on the library's rate limiter (one atomic store
+ * call per count): a check is reserved on the user name's limiter and the client's before the
+ * password is compared (so parallel guesses cannot pass the limit), and given back when the
+ * password is right (only failures count). The two limiters are named apart (`login-user`,
+ * `login-client`), so a user name can never be taken for a client address; their keys are
+ * hashed before they reach the store. A failing store is a 503 with Retry-After
+ * (`StoreError`), as for the session's own store calls.
  */
-export function loginThrottle(store: Store, limits = LOGIN_LIMITS) {
+export function loginThrottle(store: Store, limits = LOGIN_LIMITS, now?: () => number) {
   const { windowMs } = limits
-  // a failing store is a 503 with Retry-After, as for the session's own store calls
-  const hit = (uid: string, name: string, options: HitOptions) =>
-    store.hit(uid, name, options).catch((err: unknown) => {
-      throw err instanceof SessionError ? err : new StoreError('login throttle unavailable')
-    })
-  const counters = (username: string, client: string | undefined) => [
-    { uid: username, name: 'login-user-failures', limit: limits.perUser },
-    ...(client ? [{ uid: client, name: 'login-client-failures', limit: limits.perClient }] : []),
-  ]
+  const perUser = rateLimiter({ store, name: 'login-user', limit: limits.perUser, windowMs, now })
+  const perClient = rateLimiter({
+    store,
+    name: 'login-client',
+    limit: limits.perClient,
+    windowMs,
+    now,
+  })
 
   return {
     /** Checks `password` for `username`; `client` is the connection's address when known. */
@@ -38,15 +38,14 @@ export function loginThrottle(store: Store, limits = LOGIN_LIMITS) {
       password: unknown,
       client: string | undefined,
     ): Promise<PasswordCheck> {
-      const list = counters(username, client)
-      const taken = await Promise.all(
-        list.map((k) => hit(k.uid, k.name, { windowMs, limit: k.limit })),
-      )
+      const list: [RateLimiter, string][] = [[perUser, username]]
+      if (client) list.push([perClient, client])
+      const taken = await Promise.all(list.map(([limiter, key]) => limiter.take(key)))
       const giveBack = (which: (allowed: boolean) => boolean) =>
         Promise.all(
           list
             .filter((_, i) => which(taken[i]!.allowed))
-            .map((k) => hit(k.uid, k.name, { windowMs, by: -1 })),
+            .map(([limiter, key]) => limiter.giveBack(key)),
         )
       if (taken.some((t) => !t.allowed)) {
         // a refused attempt uses up no budget anywhere

@@ -17,6 +17,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION_REQUIRED'
   | 'ERR_STEP_UP_REQUIRED'
   | 'ERR_FORBIDDEN'
+  | 'ERR_RATE_LIMITED'
 
 /** The base of every error of this package: a stable `code`, an HTTP `status`, a response. */
 export abstract class SessionError extends Error {
@@ -120,6 +121,28 @@ export class AccessError extends SessionError {
 export class SessionRequiredError extends AccessError {
   constructor() {
     super(401, 'ERR_SESSION_REQUIRED', 'Sign-in required')
+  }
+}
+
+/**
+ * A rate limit refused the request (`rateLimit()`): 429 `ERR_RATE_LIMITED` with `Retry-After`
+ * and the `RateLimit-*` headers it was built with. Nothing was counted.
+ */
+export class RateLimitError extends SessionError {
+  readonly status = 429
+  /** Seconds until the window ends (at least 1). */
+  readonly retryAfter: number
+  readonly headers: Record<string, string>
+  constructor(retryAfter: number, headers: Record<string, string> = {}) {
+    super('ERR_RATE_LIMITED', 'Too many requests')
+    this.retryAfter = retryAfter
+    this.headers = headers
+  }
+  override getResponse(): Response {
+    return jsonError(this.status, this.code, this.message, {
+      ...this.headers,
+      'Retry-After': String(this.retryAfter),
+    })
   }
 }
 

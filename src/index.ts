@@ -16,7 +16,9 @@ export {
   SessionInputError,
   SessionRequiredError,
   AccessError,
+  RateLimitError,
 } from './errors.js'
+export * from './rate-limit/index.js'
 export { KeyRing, generateKeySecret, type TokenKey, type TokenClaims } from './token.js'
 export type * from './store/types.js'
 export {

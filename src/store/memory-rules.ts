@@ -4,7 +4,7 @@
  */
 import { checkDataGrowth } from '../bytes.js'
 import { userItemKeyName } from './redis/layout.js'
-import type { ExtendOptions, SessionPatch, StoredSession } from './types.js'
+import type { ExtendOptions, SessionKey, SessionPatch, StoredSession } from './types.js'
 import { USER_ITEM_NAME } from './types.js'
 
 /** Moves the idle deadline when due; returns whether it moved. */
@@ -64,4 +64,12 @@ export function clone(session: StoredSession): StoredSession {
   if (meta.amr) meta.amr = [...meta.amr]
   if (meta.revokedMethods) meta.revokedMethods = [...meta.revokedMethods]
   return { fields: { ...session.fields }, meta }
+}
+
+/** One entry of the memory store: a session, or a rotation alias. */
+export interface Entry {
+  key: SessionKey
+  session: StoredSession
+  /** Set on a rotation alias: the id the session moved to (its deadline is `session.meta.expiresAt`). */
+  movedTo?: string
 }

@@ -1,6 +1,7 @@
 import { SessionRequiredError } from '../errors.js'
 import { UserItems } from './memory-items.js'
-import { addTo, checkSize, clone, extend, itemKey } from './memory-rules.js'
+import { RateCounters } from './memory-rate.js'
+import { addTo, checkSize, clone, extend, itemKey, type Entry } from './memory-rules.js'
 import { sessionKeyName } from './redis/layout.js'
 import type {
   Actor,
@@ -15,6 +16,7 @@ import type {
   LoadOptions,
   LoadResult,
   MovedResult,
+  RateHitOptions,
   RotateOptions,
   SessionKey,
   SessionPatch,
@@ -35,13 +37,8 @@ export interface MemoryStoreOptions {
   maxSessions?: number
   /** Entries examined for expiry per store call (the sweep never blocks). Default 64. */
   sweepBatch?: number
-}
-
-interface Entry {
-  key: SessionKey
-  session: StoredSession
-  /** Set on a rotation alias: the id the session moved to (its deadline is `session.meta.expiresAt`). */
-  movedTo?: string
+  /** Most rate limit windows kept (`rateHit`); past it the oldest goes. Default 100000. */
+  maxRateKeys?: number
 }
 
 /**
@@ -67,16 +64,18 @@ class MemoryStore implements Store {
   readonly #evictFirst = new Set<string>()
   readonly #users = new Map<string, Map<string, number>>()
   readonly #items = new UserItems()
+  readonly #rates: RateCounters
   readonly #max: number
   readonly #sweepBatch: number
   #cursor: Iterator<[string, Entry]> | undefined
 
-  constructor({ maxSessions = 10_000, sweepBatch = 64 }: MemoryStoreOptions) {
+  constructor({ maxSessions = 10_000, sweepBatch = 64, maxRateKeys }: MemoryStoreOptions) {
     if (!Number.isInteger(maxSessions) || maxSessions < 1) {
       throw new Error('Memory store option "maxSessions" must be a positive integer')
     }
     this.#max = maxSessions
     this.#sweepBatch = sweepBatch
+    this.#rates = new RateCounters(maxRateKeys, sweepBatch)
   }
 
   async load(key: SessionKey, options: LoadOptions): Promise<LoadResult | MovedResult | null> {
@@ -188,6 +187,8 @@ class MemoryStore implements Store {
     this.#acting(uid, options.actor)
     return this.#items.hit(itemKey(uid, 'h', name), options, Date.now())
   }
+
+  readonly rateHit = async (key: string, o: RateHitOptions) => this.#rates.hit(key, o)
 
   async claim(uid: string, name: string, ttlMs: number, actor?: Actor): Promise<boolean> {
     this.#acting(uid, actor)

@@ -83,6 +83,14 @@ export interface Store {
    */
   hit(uid: string, name: string, options: HitOptions): Promise<HitResult>
 
+  /**
+   * Counts a request against a rate limit that belongs to no user (the `rateLimit` middleware):
+   * the same fixed-window check-and-count as {@link Store.hit}, one atomic step, under a key of
+   * its own namespace (`key` matches {@link RATE_KEY}: the middleware passes a hash). Optional:
+   * `rateLimit()` refuses a store without it; the suite is told with `{ rateLimits: false }`.
+   */
+  rateHit?(key: string, options: RateHitOptions): Promise<HitResult>
+
   /** Marks `name` used for the user for `ttlMs`. @returns false when it was already marked. */
   claim(uid: string, name: string, ttlMs: number, actor?: Actor): Promise<boolean>
 
@@ -275,6 +283,21 @@ export interface HitOptions {
   limit?: number | undefined
   actor?: Actor | undefined
 }
+
+/** Options of `Store.rateHit`. */
+export interface RateHitOptions {
+  /** Length of the window, started by the first counted request, milliseconds. */
+  windowMs: number
+  /** Refuse (change nothing) when the count would then be above this. */
+  limit: number
+  /** How much to add. Default 1; 0 only reads; negative gives back. */
+  by?: number | undefined
+  /** The caller's clock (a store that keeps its own expiry, such as Redis' TTL, may ignore it). */
+  now: number
+}
+
+/** Keys of `Store.rateHit`: 1 to 200 of `[A-Za-z0-9._:-]` (no hash tag characters). */
+export const RATE_KEY = /^[A-Za-z0-9._:-]{1,200}$/
 
 /** What `Store.hit` found. */
 export interface HitResult {

@@ -21,6 +21,8 @@ export interface StoreCapabilities {
   items?: boolean
   /** Periodic rotation: `rotate` with its grace-window aliases (`rotateEvery`). Default true. */
   rotation?: boolean
+  /** Rate limits of no user: `rateHit` (the `rateLimit` middleware, `rateLimiter`). Default true. */
+  rateLimits?: boolean
 }
 
 /** What every case of the suite works with: the store and helpers that build its input. */
@@ -66,7 +68,7 @@ export function suiteContext(
   store: () => Store,
   capabilities: StoreCapabilities = {},
 ): SuiteContext {
-  const { userIndex = true, items = true, rotation = true } = capabilities
+  const { userIndex = true, items = true, rotation = true, rateLimits = true } = capabilities
   const IDLE = 10 * 60_000
   let counter = 0
   const newId = () => {
@@ -89,7 +91,7 @@ export function suiteContext(
   })
   return {
     store,
-    has: { userIndex, items, rotation },
+    has: { userIndex, items, rotation, rateLimits },
     IDLE,
     newId,
     uniqueUser: (label) => `${label}-${newId().slice(0, 12)}`,

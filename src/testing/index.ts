@@ -10,6 +10,7 @@ import { suiteContext, type StoreCapabilities } from './context.js'
 import { fieldCases } from './fields.js'
 import { itemCases } from './items.js'
 import { sessionCases } from './lifecycle.js'
+import { rateLimitCases } from './rate-limits.js'
 import { refusalCases } from './refusals.js'
 import { rotationCases } from './rotation.js'
 import { userIndexCases } from './users.js'
@@ -32,7 +33,7 @@ export type StoreFactory = () => StoreUnderTest | Promise<StoreUnderTest>
  * `store conformance: <name>` with one case per rule of the {@link Store} contract (expiry
  * against the caller's clock, field patches that survive concurrent commits, no resurrection,
  * atomic increments, size limits, the per-user index, rotation aliases, counters with limits,
- * claims, per-user values, acting sessions). Call it at the top level of a test file. The cases share one store and use fresh
+ * claims, per-user values, acting sessions, rate limits). Call it at the top level of a test file. The cases share one store and use fresh
  * session and user ids, except a few fixed odd user ids (`'a}b'`, `'{x}'`, ...): a store that
  * keeps data between runs (a real database) needs its own key prefix or an empty database per
  * run.
@@ -45,7 +46,7 @@ export type StoreFactory = () => StoreUnderTest | Promise<StoreUnderTest>
  * what the store refuses, and keep the matching features off in the app (`rotateEvery: 0`
  * without rotation; no `maxSessionsPerUser`, `listSessions`, `destroyAll`, `destroyOthers`,
  * `updateUserRoles` or `revokeMethod` without the user index; no TOTP, `reserve`, `countEvent`,
- * `claimOnce` or user secrets without items).
+ * `claimOnce` or user secrets without items; no `rateLimit`/`rateLimiter` without rate limits).
  *
  * @example
  * ```ts
@@ -87,6 +88,7 @@ export function testStore(
     if (suite.has.userIndex) userIndexCases(suite)
     if (suite.has.rotation) rotationCases(suite)
     if (suite.has.items) itemCases(suite)
+    if (suite.has.rateLimits) rateLimitCases(suite)
     actorCases(suite)
     refusalCases(suite)
   })

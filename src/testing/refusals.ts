@@ -1,4 +1,5 @@
 import { beforeAll, expect, it } from 'vitest'
+import { rateLimiter } from '../rate-limit/limiter.js'
 import type { Store } from '../store/types.js'
 import type { SuiteContext } from './context.js'
 
@@ -51,5 +52,14 @@ export function refusalCases(suite: SuiteContext): void {
       ).rejects.toThrow()
       expect((await loadLive(from, noExtend(now)))?.session.fields).toEqual({ a: '1' })
       expect(await store.load(to, noExtend(now))).toBeNull()
+    })
+
+  if (!suite.has.rateLimits)
+    it('without rate limits: rateHit is absent or rejects', async () => {
+      const o = { windowMs: 60_000, limit: 5, now: Date.now() }
+      // absent: the limiter refuses the store when the app sets it up
+      if (!store.rateHit)
+        expect(() => rateLimiter({ store, limit: 5, windowMs: 60_000 })).toThrow(/rateHit/)
+      else await expect(store.rateHit('suite:no-rate', o)).rejects.toThrow()
     })
 }

@@ -18,9 +18,9 @@ import { kvStore } from '../fixtures/third-party-store/kv-store.js'
 
 testStore('a third-party kv store', () => ({ store: kvStore() }))
 
-const none = { userIndex: false, items: false, rotation: false }
+const none = { userIndex: false, items: false, rotation: false, rateLimits: false }
 testStore(
-  'a third-party kv store without user index, items and rotation',
+  'a third-party kv store without user index, items, rotation and rate limits',
   () => ({ store: kvStore(none) }),
   none,
 )

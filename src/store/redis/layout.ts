@@ -1,6 +1,7 @@
 import { SessionInputError, StoreError } from '../../errors.js'
 import {
   FLASH_PREFIX,
+  RATE_KEY,
   RESERVED_PREFIX,
   USER_ITEM_NAME,
   type Actor,
@@ -20,6 +21,7 @@ export { FLASH_PREFIX, RESERVED_PREFIX }
  * - authenticated:     `<prefix>{<uid>}:<id>` (all of a user's sessions in one slot)
  * - the user's index:  `<prefix>{<uid>}` (sorted set: member id, score expiresAt)
  * - a per-user item:   `<prefix>{<uid>}:<kind>:<name>` (string; see {@link userItemKeyName})
+ * - a rate limit:      `<prefix>rl:{<key>}` (string; the key is the limiter's name and a hash)
  *
  * The uid is percent-encoded so that `{`, `}` and `:` in a user id can never move the hash tag
  * or collide with another key shape. Ids are base64url and never contain `{`.
@@ -56,6 +58,15 @@ export function userItemKeyName(
   name: string,
 ): string {
   return `${prefix}{${encodeUid(uid)}}:${kind}:${name}`
+}
+
+/**
+ * A rate limit counter (`Store.rateHit`): `<prefix>rl:{<key>}`. Outside every user's slot and
+ * shape (`rl:` before the tag), so it is never read as a session, an index or a user's item.
+ */
+export function rateKeyName(prefix: string, key: string): string {
+  if (!RATE_KEY.test(key)) throw new SessionInputError('invalid rate limit key')
+  return `${prefix}rl:{${key}}`
 }
 
 /** What {@link parseKeyName} recognises. */

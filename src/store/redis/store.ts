@@ -17,6 +17,7 @@ import { sessionKeys } from './layout.js'
 import { listUser } from './list-user.js'
 import { load } from './load.js'
 import { run } from './operation.js'
+import { rateHit } from './rate-hit.js'
 import { rotate } from './rotate.js'
 import type { ScriptExec } from './runner.js'
 import { updateUser } from './update-user.js'
@@ -94,6 +95,7 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
     listUser: (uid, now, actor) => run(exec, prefix, listUser, uid, now, actor),
     updateUser: (uid, change, now, actor) => run(exec, prefix, updateUser, uid, change, now, actor),
     hit: (uid, name, o) => run(exec, prefix, hit, uid, name, o),
+    rateHit: (key, o) => run(exec, prefix, rateHit, key, o),
     claim: (uid, name, ttlMs, actor) => run(exec, prefix, claim, uid, name, ttlMs, actor),
     getUserValue: (uid, name, actor) => run(exec, prefix, getUserValue, uid, name, actor),
     setUserValue: (uid, name, value, actor) =>
