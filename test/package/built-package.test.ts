@@ -27,6 +27,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { transformSync } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cleanEnv, run } from '../helpers/processes.js'
 import { freePort, startRedis, stopAll, type RedisServer } from '../helpers/redis.js'
 
 const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
@@ -42,8 +43,6 @@ const NODE_SERVER_MISSING =
 
 let work: string
 let redis: RedisServer
-/** The environment of every app process: nothing that changes module resolution. */
-const { NODE_PATH: _path, NODE_OPTIONS: _options, ...env } = process.env
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'hrs-built-'))
@@ -77,18 +76,8 @@ function makeApp(name: string, peers: string[]): string {
 }
 
 /** Runs `node args` in `app`: exit code and output (never throws). */
-async function node(app: string, args: string[], extra: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, args, {
-      cwd: app,
-      env: { ...env, ...extra },
-      timeout: 20_000,
-    })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
+function node(app: string, args: string[], extra: Record<string, string> = {}) {
+  return run(process.execPath, args, { cwd: app, env: cleanEnv(extra) })
 }
 
 /** Writes `code` (TypeScript) as `app/name.mjs` and runs it. */
@@ -234,7 +223,7 @@ describe('an app with ioredis and @hono/node-server (Node + Redis)', () => {
     writeFileSync(file, transformSync(example, { loader: 'ts', format: 'esm' }).code)
     const child = spawn(process.execPath, [file], {
       cwd: app,
-      env: { ...env, GATEWAY_TOKEN: TOKEN },
+      env: cleanEnv({ GATEWAY_TOKEN: TOKEN }),
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     let stderr = ''
