@@ -239,12 +239,12 @@ describe('examples/node-redis on a real redis-server', () => {
       }
       expect(result.code, result.stdout + result.stderr).toBe(0)
       const files = json.testResults.map((f) => [path.basename(f.name), f.assertionResults.length])
-      // 32 cases per store (every part of the contract) and the probe, all passed, none skipped
+      // 35 cases per store (every part of the contract) and the probe, all passed, none skipped
       expect(files.sort()).toEqual([
         ['runtime.test.ts', 1],
-        ['store.test.ts', 64],
+        ['store.test.ts', 70],
       ])
-      expect([json.numPassedTests, json.numTotalTests]).toEqual([65, 65])
+      expect([json.numPassedTests, json.numTotalTests]).toEqual([71, 71])
     })
   }
 })
