@@ -1,6 +1,7 @@
 /**
  * Backup codes and the account lockout (issue 20, items 1 and 4), as an attacker and a user act:
- * the demo over real HTTP on the memory store, a real redis-server and a real Redis Cluster.
+ * the demo over real HTTP on the memory store, a real redis-server, a real Redis Cluster, and the
+ * Upstash store through the project's gateway (real HTTP) on a redis-server.
  */
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { Redis } from 'ioredis'
@@ -9,7 +10,9 @@ import { createDemoApp, type DemoOptions } from '../../../demo/app.js'
 import type { SessionEvent } from '../../../src/events.js'
 import { ioredisStore } from '../../../src/store/ioredis.js'
 import { memoryStore } from '../../../src/store/memory.js'
+import { upstashStore } from '../../../src/store/upstash.js'
 import type { Store } from '../../../src/store/types.js'
+import { startGateway } from '../../helpers/gateway.js'
 import { serveHttp, type Outcome, type Served } from '../../helpers/load.js'
 import { startCluster, startRedis, stopAll } from '../../helpers/redis.js'
 import { KEY_A } from '../../helpers/session-app.js'
@@ -76,6 +79,30 @@ const BACKENDS: Backend[] = [
         async close() {
           for (const r of raw) r.disconnect()
           await store.close()
+        },
+      }
+    },
+  },
+  {
+    name: 'Upstash store via the gateway',
+    async start() {
+      const server = await startRedis()
+      const gateway = await startGateway({ url: server.url, commandTimeoutMs: SLOW_MACHINE_MS })
+      const store = upstashStore({
+        url: gateway.url,
+        token: gateway.token,
+        timeoutMs: SLOW_MACHINE_MS,
+      })
+      const raw = new Redis({ host: server.host, port: server.port })
+      return {
+        raw: [raw],
+        async fresh() {
+          await raw.flushall()
+          return store
+        },
+        async close() {
+          raw.disconnect()
+          await gateway.close()
         },
       }
     },
