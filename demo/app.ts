@@ -11,7 +11,8 @@ import {
   session,
   type SessionEnv,
 } from '../src/index.js'
-import { totp } from '../src/totp.js'
+import { meetsMethod } from '../src/methods.js'
+import { totp, type TotpOptions } from '../src/totp.js'
 import type { SessionOptions } from '../src/runtime.js'
 import type { Store, StoreHealth } from '../src/store/types.js'
 import { withTimeout } from '../src/util/timeout.js'
@@ -27,7 +28,7 @@ import {
   twoFactorPage,
 } from './pages.js'
 import { isWellFormed } from '../src/bytes.js'
-import { SessionInputError } from '../src/errors.js'
+import { AccessError, SessionInputError } from '../src/errors.js'
 import { loginThrottle } from './login-throttle.js'
 import { VERSION } from './version.js'
 
@@ -57,6 +58,12 @@ export interface DemoOptions extends Omit<SessionOptions, 'store'> {
    * header the client controls). Default: unknown, and only the per-user limit applies.
    */
   clientAddress?: (c: Context) => string | undefined
+  /**
+   * The second factor's limits, lockout and backup codes (`totp()` options). Default the
+   * library's: 5 failed codes per 5 minutes, the step-up locked for 15 minutes after 10 failed
+   * codes over any number of sign-ins, 10 backup codes.
+   */
+  twoFactor?: Pick<TotpOptions, 'maxFailures' | 'failureWindow' | 'lockout' | 'backupCodes'>
 }
 
 const PREF_NAME = /^[A-Za-z0-9_-]{1,64}$/
@@ -216,8 +223,25 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
       },
     }),
   )
-  const otp = totp({ issuer: 'hono-redis-session demo', freshAuthMaxAge: FRESH_AUTH.maxAge })
-  const status = (reason: string) => (reason === 'rate-limited' ? 429 : 401)
+  const otp = totp({
+    issuer: 'hono-redis-session demo',
+    freshAuthMaxAge: FRESH_AUTH.maxAge,
+    ...options.twoFactor,
+  })
+  const status = (reason: string) => (reason === 'rate-limited' || reason === 'locked' ? 429 : 401)
+  /**
+   * The step-up form's code: six digits are a TOTP code, anything else a backup code. Both
+   * meet `requireFreshAuth({ methods: ['otp'] })`.
+   */
+  const stepUp = (s: SessionEnv<DemoData>['Variables']['session'], code: unknown) =>
+    typeof code === 'string' && /^\s*\d{6}\s*$/.test(code)
+      ? otp.verify(s, code)
+      : otp.backupCodes.verify(s, code)
+  /** What a refused code tells the user. */
+  const refusal = (result: { reason: string; retryAfterSeconds?: number }) =>
+    result.reason === 'locked'
+      ? `Too many wrong codes: verification is locked for ${Math.ceil((result.retryAfterSeconds ?? 0) / 60)} minutes.`
+      : `Not accepted (${result.reason}).`
   /** The Retry-After header of a refusal that says when to retry. */
   const retryAfter = (result: object): Record<string, string> =>
     'retryAfterSeconds' in result ? { 'Retry-After': String(result.retryAfterSeconds) } : {}
@@ -327,7 +351,10 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
       enrolled: await otp.isEnrolled(s),
       pending: pending && { ...pending, qrSvg: renderSVG(pending.uri) },
       fresh:
-        !!info?.amr.includes('otp') && s.now() - (info.authTime ?? 0) < FRESH_AUTH.maxAge * 1000,
+        !!info &&
+        meetsMethod(info.amr, 'otp') &&
+        s.now() - (info.authTime ?? 0) < FRESH_AUTH.maxAge * 1000,
+      backupCodesLeft: await otp.backupCodes.remaining(s),
     }
   }
   app.get('/settings/2fa', requireSession(), async (c) => {
@@ -368,17 +395,36 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     if (result.ok) s.flash('2fa', 'Authenticator app removed.')
     return c.redirect('/settings/2fa', 303)
   })
+  app.post('/settings/2fa/backup-codes', requireSession(), async (c) => {
+    const s = c.get('session')
+    try {
+      const backupCodes = await otp.backupCodes.generate(s)
+      const message = 'New backup codes made; the previous ones no longer work.'
+      return c.html(twoFactorPage({ ...(await twoFactorState(s)), backupCodes, message }))
+    } catch (err) {
+      if (!(err instanceof AccessError)) throw err
+      const error = 'Verify a code first: new backup codes need a recent verification.'
+      return c.html(twoFactorPage({ ...(await twoFactorState(s)), error }), 401)
+    }
+  })
   for (const step of ['confirm', 'verify'] as const) {
     app.post(`/settings/2fa/${step}`, requireSession(), async (c) => {
       const s = c.get('session')
       const code = (await readForm(c)).code
       const result =
-        step === 'confirm' ? await otp.confirmEnrolment(s, code) : await otp.verify(s, code)
+        step === 'confirm' ? await otp.confirmEnrolment(s, code) : await stepUp(s, code)
+      if (result.ok && step === 'confirm') {
+        // the enrolment offers backup codes: shown once, on this page
+        const backupCodes = await otp.backupCodes.generate(s)
+        const message = 'Authenticator app set up and verified.'
+        return c.html(twoFactorPage({ ...(await twoFactorState(s)), backupCodes, message }))
+      }
       if (result.ok) {
-        s.flash('2fa', step === 'confirm' ? 'Authenticator app set up and verified.' : 'Verified.')
+        const left = 'remaining' in result ? ` ${result.remaining} backup codes left.` : ''
+        s.flash('2fa', `Verified.${left}`)
         return c.redirect('/settings/2fa', 303)
       }
-      const error = `Not accepted (${result.reason}).`
+      const error = refusal(result)
       return c.html(
         twoFactorPage({ ...(await twoFactorState(s)), error }),
         status(result.reason),
@@ -401,9 +447,16 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     return result.ok ? c.json(result) : c.json(result, status(result.reason), retryAfter(result))
   })
   app.post('/api/2fa/verify', requireSession(), async (c) => {
-    const result = await otp.verify(c.get('session'), (await readForm(c)).code)
+    const result = await stepUp(c.get('session'), (await readForm(c)).code)
     return result.ok ? c.json(result) : c.json(result, status(result.reason), retryAfter(result))
   })
+  // Backup codes: how many are left; a new set (needs a fresh verification, 401 without).
+  app.get('/api/2fa/backup-codes', requireSession(), async (c) =>
+    c.json({ remaining: await otp.backupCodes.remaining(c.get('session')) }),
+  )
+  app.post('/api/2fa/backup-codes', requireSession(), async (c) =>
+    c.json({ codes: await otp.backupCodes.generate(c.get('session')) }),
+  )
   app.post('/api/2fa/disable', requireSession(), async (c) => {
     const result = await otp.disable(c.get('session'))
     return result.ok ? c.json(result) : c.json(result, 409)

@@ -139,10 +139,14 @@ export function twoFactorPage(state: {
   enrolled: boolean
   pending?: { secret: string; uri: string; qrSvg: string } | null
   fresh: boolean
+  /** Unused backup codes; null when none were made. */
+  backupCodesLeft?: number | null
+  /** A new set of backup codes, shown once. */
+  backupCodes?: string[] | undefined
   message?: string | undefined
   error?: string | undefined
 }): Page {
-  const { enrolled, pending, fresh, message, error } = state
+  const { enrolled, pending, fresh, backupCodesLeft = null, backupCodes, message, error } = state
   const codeForm = (action: string, label: string) =>
     html`<form method="post" action="${action}">
       <label for="code">Code from your authenticator app</label>
@@ -157,6 +161,38 @@ export function twoFactorPage(state: {
       />
       <p><button type="submit">${label}</button></p>
     </form>`
+  // the step-up form takes a backup code too (letters, an optional dash)
+  const stepUpForm = html`<form method="post" action="/settings/2fa/verify">
+    <label for="code">Code from your authenticator app, or a backup code</label>
+    <input id="code" name="code" autocomplete="one-time-code" maxlength="16" required />
+    <p><button type="submit">Verify</button></p>
+  </form>`
+  const newCodes = backupCodes
+    ? html`<section aria-labelledby="new-codes">
+        <h2 id="new-codes">Your backup codes</h2>
+        <p>
+          Keep them somewhere safe: each one works once, instead of a code from the app. They are
+          not shown again.
+        </p>
+        <ul class="backup-codes">
+          ${backupCodes.map((code) => html`<li><code>${code}</code></li>`)}
+        </ul>
+      </section>`
+    : ''
+  const backupSection = html`<p>
+      ${
+        backupCodesLeft === null
+          ? 'No backup codes yet.'
+          : `${backupCodesLeft} backup code${backupCodesLeft === 1 ? '' : 's'} left.`
+      }
+    </p>
+    ${
+      fresh
+        ? html`<form method="post" action="/settings/2fa/backup-codes">
+            <button type="submit">Make new backup codes</button>
+          </form>`
+        : html`<p>Verify a code to make new backup codes.</p>`
+    }`
   return layout(
     'Two-factor authentication',
     html`<h1>Two-factor authentication</h1>
@@ -171,10 +207,9 @@ export function twoFactorPage(state: {
               </figure>
               ${codeForm('/settings/2fa/confirm', 'Confirm')}`
           : enrolled
-            ? html`<p>
-                  An authenticator app is set up.${fresh ? ' You verified it recently.' : ''}
-                </p>
-                ${codeForm('/settings/2fa/verify', 'Verify')}
+            ? html`${newCodes}
+                <p>An authenticator app is set up.${fresh ? ' You verified it recently.' : ''}</p>
+                ${stepUpForm} ${backupSection}
                 ${
                   fresh
                     ? html`<form method="post" action="/settings/2fa/enrol">

@@ -15,6 +15,11 @@ export type SessionEvent =
   | { type: 'expired'; id: string }
   | { type: 'invalid-token' }
   | { type: 'step-up-failed'; uid: string; reason: string }
+  /**
+   * Too many failed second-factor attempts (over any number of sign-ins): the user's step-up is
+   * locked for `durationSeconds`.
+   */
+  | { type: 'step-up-locked'; uid: string; failures: number; durationSeconds: number }
   /** A second factor was enrolled, replaced or removed (the user's other sessions lost it). */
   | {
       type: 'factor-changed'

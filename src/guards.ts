@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { AccessError, SessionRequiredError } from './errors.js'
+import { meetsMethod } from './methods.js'
 import type { SessionEnv } from './middleware.js'
 
 export { AccessError } from './errors.js'
@@ -70,7 +71,10 @@ export const requirePermission = (...perms: string[]): MiddlewareHandler<Session
 export interface FreshAuthOptions {
   /** How long ago the last authentication may be, seconds. Default 300. */
   maxAge?: number
-  /** Methods (`amr` values) that must have been used, e.g. `['otp']`. Default `['otp']`. */
+  /**
+   * Methods (`amr` values) that must have been used, e.g. `['otp']`. Default `['otp']`. A backup
+   * code (`backup`) counts as `otp`.
+   */
   methods?: string[]
 }
 
@@ -97,7 +101,7 @@ export const requireFreshAuth = (options: FreshAuthOptions = {}): MiddlewareHand
     const s = c.get('session')
     const info = await s.info()
     if (!info?.userId) throw refuse('no-session')
-    if (!methods.every((m) => info.amr.includes(m))) throw refuse('missing-method')
+    if (!methods.every((m) => meetsMethod(info.amr, m))) throw refuse('missing-method')
     if (info.authTime === undefined || s.now() - info.authTime > maxAge * 1000)
       throw refuse('stale')
     await next()

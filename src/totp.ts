@@ -1,17 +1,27 @@
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha1 } from '@noble/hashes/legacy.js'
 import { Secret, TOTP } from 'otpauth/bare'
+import { backupCodes, type BackupCodeOptions } from './backup-codes.js'
 import { AccessError, SessionRequiredError } from './errors.js'
+import type { LockoutOptions } from './lockout.js'
+import { meetsMethod } from './methods.js'
 import type { Session } from './session/session.js'
 import { kEmit } from './session/types.js'
+import { refuseCode, stepUpAttempts, type TotpResult } from './step-up-attempts.js'
 
 /**
  * TOTP second factor (RFC 6238) for step-up authentication, on top of a session: enrolment with
  * a provisioning URI, verification with a ±`window` step tolerance, codes single-use per user,
  * failed attempts limited per user in the store, and `session.stepUp('otp')` on success (a new
  * secret, `amr` gains `otp`, auth time now) so `requireFreshAuth()` passes.
- * TOTP secrets are kept per user in the store, sealed with the session key ring.
+ * TOTP secrets are kept per user in the store, sealed with the session key ring. Backup codes
+ * (`otp.backupCodes`, method `backup`, which counts as `otp`) and an account lockout across
+ * sign-ins (option `lockout`) come with it.
  */
+
+export type { BackupCodeOptions, BackupCodeResult } from './backup-codes.js'
+export type { LockoutOptions } from './lockout.js'
+export type { TotpResult } from './step-up-attempts.js'
 
 /** Options of {@link totp}. */
 export interface TotpOptions {
@@ -33,13 +43,15 @@ export interface TotpOptions {
    * removing it a verification with it this recent. Default 300.
    */
   freshAuthMaxAge?: number
+  /** Backup codes: how many in a set (default 10), and their hashing cost. */
+  backupCodes?: BackupCodeOptions
+  /**
+   * Account lockout across challenges: after `maxFailures` failed codes (TOTP or backup) over
+   * any number of sign-ins, the user's step-up is locked for `duration` seconds. Default
+   * `{ maxFailures: 10, duration: 900 }`; `false` for none.
+   */
+  lockout?: LockoutOptions | false
 }
-
-/** The outcome of a verification; `reason` is machine-readable. */
-export type TotpResult =
-  | { ok: true }
-  | { ok: false; reason: 'no-session' | 'not-enrolled' | 'invalid' | 'replayed' }
-  | { ok: false; reason: 'rate-limited'; retryAfterSeconds: number }
 
 /** Options of `startEnrolment`. */
 export interface EnrolmentOptions {
@@ -53,7 +65,6 @@ export interface EnrolmentOptions {
 
 const SECRET = 'totp'
 const PENDING = 'totp-pending'
-const FAILURES = 'totp-failures'
 
 /**
  * Creates the TOTP helpers.
@@ -97,49 +108,48 @@ export function totp(options: TotpOptions) {
       secret: Secret.fromBase32(secret),
       hmac: hmacSha1,
     })
-  const failWindowMs = failureWindow * 1000
+  const attempts = stepUpAttempts({ maxFailures, failureWindow, lockout: options.lockout })
+  /** Sessions that verified the factor in their request (the stored `amr` gains it after). */
+  const verifiedNow = new WeakSet<Session>()
+  /** A code check behind the limits; a right code counts as fresh for the rest of the request. */
+  const run: typeof attempts.run = async (session, test) => {
+    const result = await attempts.run(session, test)
+    if (result.ok) verifiedNow.add(session)
+    return result
+  }
 
   /**
-   * Checks a code against a secret. The check is reserved first, atomically (at most
-   * `maxFailures` codes are ever checked per window, whatever the concurrency), and given back
-   * when the code is right; codes are single-use per time step.
+   * Checks a code against a secret behind the failure limit and the lockout (see
+   * `stepUpAttempts`); codes are single-use per time step.
    */
   async function check(session: Session, secret: string, code: unknown): Promise<TotpResult> {
-    const uid = session.userId!
-    const attempt = await session.reserve(FAILURES, { limit: maxFailures, windowMs: failWindowMs })
-    if (!attempt.allowed) {
-      session[kEmit]({ type: 'step-up-failed', uid, reason: 'rate-limited' })
-      return {
-        ok: false,
-        reason: 'rate-limited',
-        retryAfterSeconds: Math.ceil(attempt.resetMs / 1000),
-      }
-    }
-    const now = session.now()
-    const token = typeof code === 'string' ? code.trim() : ''
-    const delta = new RegExp(`^\\d{${digits}}$`).test(token)
-      ? make(secret, uid).validate({ token, timestamp: now, window })
-      : null
-    if (delta === null) return fail(session, uid, 'invalid')
-    // Single use: the time step that matched can be used once, for as long as it could match.
-    const step = TOTP.counter({ period, timestamp: now }) + delta
-    if (!(await session.claimOnce(`totp-step:${step}`, (2 * window + 2) * period * 1000))) {
-      return fail(session, uid, 'replayed')
-    }
-    await session.countEvent(FAILURES, failWindowMs, -1) // a right code is not a failure
-    return { ok: true }
+    return run(session, async () => {
+      const now = session.now()
+      const token = typeof code === 'string' ? code.trim() : ''
+      const delta = new RegExp(`^\\d{${digits}}$`).test(token)
+        ? make(secret, session.userId!).validate({ token, timestamp: now, window })
+        : null
+      if (delta === null) return refuseCode(session, 'invalid')
+      // Single use: the time step that matched can be used once, for as long as it could match.
+      const step = TOTP.counter({ period, timestamp: now }) + delta
+      if (!(await session.claimOnce(`totp-step:${step}`, (2 * window + 2) * period * 1000)))
+        return refuseCode(session, 'replayed')
+      return { ok: true }
+    })
   }
 
   /**
    * Refuses unless the session authenticated recently enough to change the factor: with a
-   * verification of the enrolled factor, or without one, a primary authentication.
+   * verification of the enrolled factor or a backup code (in this request, or within
+   * `freshAuthMaxAge`), or without a factor, a primary authentication.
    */
   async function requireFresh(session: Session, enrolled: boolean): Promise<void> {
     const info = await session.info()
     if (!info?.userId) throw new SessionRequiredError()
+    if (enrolled && verifiedNow.has(session)) return
     const fresh =
       info.authTime !== undefined && session.now() - info.authTime <= freshAuthMaxAge * 1000
-    if (fresh && (!enrolled || info.amr.includes('otp'))) return
+    if (fresh && (!enrolled || meetsMethod(info.amr, 'otp'))) return
     throw new AccessError(401, 'ERR_STEP_UP_REQUIRED', 'Recent authentication required', {
       reason: fresh ? 'missing-method' : 'stale',
       methods: enrolled ? ['otp'] : [],
@@ -147,9 +157,10 @@ export function totp(options: TotpOptions) {
     })
   }
 
-  /** The change of factor is told: an event, and `otp` stops counting in the other sessions. */
+  /** The change of factor is told: an event, and `otp`, `backup` stop counting elsewhere. */
   async function changed(session: Session, change: 'enrolled' | 'replaced' | 'removed') {
     await session.revokeMethod('otp', { keepCurrent: change !== 'removed' })
+    await session.revokeMethod('backup', { keepCurrent: change !== 'removed' })
     const info = await session.info()
     session[kEmit]({
       type: 'factor-changed',
@@ -161,6 +172,11 @@ export function totp(options: TotpOptions) {
   }
 
   const enrolled = async (session: Session) => (await session.readUserSecret(SECRET)) !== null
+  const backup = backupCodes(options.backupCodes, {
+    run,
+    requireFresh: (session) => requireFresh(session, true),
+    enrolled,
+  })
 
   return {
     /** Whether the signed-in user has a confirmed TOTP secret. */
@@ -225,6 +241,7 @@ export function totp(options: TotpOptions) {
       await requireFresh(session, true)
       await session.writeUserSecret(SECRET, null)
       await session.writeUserSecret(PENDING, null)
+      await backup.clear(session)
       await changed(session, 'removed')
       return { ok: true }
     },
@@ -239,17 +256,14 @@ export function totp(options: TotpOptions) {
       return result
     },
 
+    /** Backup codes: `generate` (needs a fresh verification), `verify`, `remaining`. */
+    backupCodes: backup.api,
+
     /** The current code for a secret (tests and tooling). */
     generate(secret: string, timestamp: number): string {
       return make(secret, 'x').generate({ timestamp })
     },
   }
-}
-
-/** Reports a refused code as an event and returns the refusal. */
-function fail(session: Session, uid: string, reason: 'invalid' | 'replayed'): TotpResult {
-  session[kEmit]({ type: 'step-up-failed', uid, reason })
-  return { ok: false, reason }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest'
 import worker, { type Env } from '../../demo/worker.js'
+import { totp } from '../../src/totp.js'
 
 /**
  * The demo's HTTP contract inside workerd, through the Worker's own fetch handler: with no Redis
@@ -68,6 +69,23 @@ describe.each(setups)('demo Worker in workerd: %s', (_name, envFor) => {
     expect(sessions).toHaveLength(1)
     expect(await (await call('POST', '/api/logout-all')).json()).toEqual({ destroyed: 1 })
     expect((await call('GET', '/api/me')).status).toBe(401)
+  })
+
+  it('backup codes: made after enrolment (PBKDF2 in WebCrypto), each steps up once', async () => {
+    await call('POST', '/login', { username: 'alice', password: 'alice-password' })
+    const enrol = await call('POST', '/api/2fa/enrol', { password: 'alice-password' })
+    const { secret } = (await enrol.json()) as { secret: string }
+    const code = totp({ issuer: 'workerd' }).generate(secret, Date.now())
+    expect((await call('POST', '/api/2fa/confirm', { code })).status).toBe(200)
+    const made = await call('POST', '/api/2fa/backup-codes')
+    const { codes } = (await made.json()) as { codes: string[] }
+    expect(codes).toHaveLength(10)
+    const first = await call('POST', '/api/2fa/verify', { code: codes[0]! })
+    expect(await first.json()).toEqual({ ok: true, remaining: 9 })
+    const again = await call('POST', '/api/2fa/verify', { code: codes[0]! })
+    expect(again.status).toBe(401)
+    expect(await again.json()).toEqual({ ok: false, reason: 'replayed' })
+    expect((await call('POST', '/api/2fa/disable')).status).toBe(200)
   })
 
   it('logout clears the cookie', async () => {
