@@ -26,6 +26,7 @@ export type GatewaySetting =
   | 'maxCount'
   | 'maxReplyBytes'
   | 'maxConnections'
+  | 'readFrom'
 
 /** The environment variable of each setting. */
 export const GATEWAY_VARIABLES: Readonly<Record<GatewaySetting, string>> = {
@@ -40,6 +41,7 @@ export const GATEWAY_VARIABLES: Readonly<Record<GatewaySetting, string>> = {
   maxCount: 'GATEWAY_MAX_COUNT',
   maxReplyBytes: 'GATEWAY_MAX_REPLY_BYTES',
   maxConnections: 'GATEWAY_MAX_CONNECTIONS',
+  readFrom: 'GATEWAY_READ_FROM',
 }
 
 /** The variables, with their defaults, for `--help`. */
@@ -49,6 +51,7 @@ export const GATEWAY_HELP = [
   'GATEWAY_HOST (127.0.0.1), GATEWAY_PORT (8079), GATEWAY_TIMEOUT_MS (5000), GATEWAY_MAX_BODY_BYTES (1048576)',
   'GATEWAY_SCRIPTS (registered | any), GATEWAY_SCRIPT_FILES',
   'GATEWAY_MAX_COUNT (10000), GATEWAY_MAX_REPLY_BYTES (8388608), GATEWAY_MAX_CONNECTIONS (10000)',
+  'GATEWAY_READ_FROM (primary | replicas: reads on Sentinel replicas that reached the Upstash-Sync-Token)',
 ] as const
 
 /** Everything the gateway server needs, parsed and checked. */
@@ -66,6 +69,8 @@ export interface GatewayConfig {
   maxCount: number
   maxReplyBytes: number
   maxConnections: number
+  /** Where read-only requests run: `replicas` needs a Sentinel target. */
+  readFrom: 'primary' | 'replicas'
 }
 
 /** What the user gave: gateway settings and the Redis target's. */
@@ -99,6 +104,11 @@ export function gatewayConfig({ gateway, redis }: GatewaySettings): GatewayConfi
     throw new Error(
       'GATEWAY_TOKENS is required: a comma-separated list of bearer tokens of 16+ characters (e.g. `openssl rand -base64 32`)',
     )
+  const readFrom = choiceSetting(gateway.readFrom, ['primary', 'replicas'], 'primary')
+  if (readFrom === 'replicas' && !target.sentinels)
+    throw new Error(
+      `${gateway.readFrom!.name}=replicas needs a Sentinel deployment (REDIS_SENTINELS), whose sentinels list the replicas`,
+    )
   return {
     redis: target,
     tokens,
@@ -112,5 +122,6 @@ export function gatewayConfig({ gateway, redis }: GatewaySettings): GatewayConfi
     maxCount: integerSetting(gateway.maxCount, 10_000),
     maxReplyBytes: integerSetting(gateway.maxReplyBytes, 8 * 1024 * 1024),
     maxConnections: integerSetting(gateway.maxConnections, 10_000),
+    readFrom,
   }
 }

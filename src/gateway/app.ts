@@ -12,6 +12,8 @@
  * | malformed body, refused command | 400 `{"error":"ERR ..."}` (`NOPERM ...` for read-only tokens) |
  * | body over `maxBodyBytes` | 413 `{"error":"ERR ..."}` |
  * | Redis unreachable / no answer in time | 503 / 504 `{"error":"ERR ..."}` |
+ *
+ * Every answer past authentication carries `Upstash-Sync-Token` (see `replica-reads.ts`).
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
@@ -20,6 +22,7 @@ import { createAuthenticator, UNAUTHORIZED_BODY, type Access } from './auth.js'
 import { createCommandPolicy, type CommandPolicy, type GatewayCommand } from './commands.js'
 import { encodeEntry, encodeResult, replyBytes, wantsBase64 } from './encoding.js'
 import { createLifecycle, withDeadline } from './lifecycle.js'
+import { createReadRouter, type ReadFrom } from './replica-reads.js'
 import { scriptKiller } from './script-kill.js'
 import { createScriptPolicy, type ScriptPolicyMode } from './scripts.js'
 import {
@@ -67,12 +70,34 @@ export interface GatewayOptions {
   scriptPolicy?: ScriptPolicyMode
   /** Sources of more scripts to register (their SHA1 is what EVALSHA names). Default none. */
   scripts?: string[]
+  /**
+   * `primary` (default): every command runs on `redis`. `replicas`: requests made only of data
+   * reads run on one of `replicas` that has caught up with the request's `Upstash-Sync-Token`,
+   * else on the primary (not on a Cluster).
+   */
+  readFrom?: ReadFrom
+  /** Clients connected to replicas (ioredis Sentinel `role: 'slave'`), RESP2. Not closed by `close()`. */
+  replicas?: Redis[]
 }
 
 export interface Gateway {
   app: Hono
   /** Refuses new requests (503) and waits for those in flight, at most `timeoutMs` + 1 s. */
   close(): Promise<void>
+}
+
+/** Checks the read options: replicas are RESP2 clients, and needed to read from replicas. */
+function replicaOptions(options: GatewayOptions) {
+  const { redis, readFrom = 'primary', replicas = [] } = options
+  if (readFrom !== 'primary' && readFrom !== 'replicas')
+    throw new Error('createGateway: "readFrom" must be "primary" or "replicas"')
+  if (replicas.some((r) => typeof r?.sendCommand !== 'function' || protocolOf(r) !== 2))
+    throw new Error('createGateway: "replicas" must be ioredis clients using RESP2 (`protocol: 2`)')
+  if (readFrom === 'replicas' && (replicas.length === 0 || isCluster(redis)))
+    throw new Error(
+      'createGateway: readFrom "replicas" needs "replicas" (clients of the replicas a Sentinel lists), and a Sentinel or standalone primary, not a Cluster',
+    )
+  return { primary: redis, replicas, readFrom }
 }
 
 function positiveInt(value: number | undefined, fallback: number, option: string): number {
@@ -99,6 +124,8 @@ function protocolOf(redis: Redis | Cluster): number {
  * @param options.timeoutMs - per-request deadline in milliseconds (default 5000)
  * @param options.scriptPolicy - `registered` (default) or `any`: which Lua scripts may run
  * @param options.scripts - sources of more scripts to register
+ * @param options.readFrom - `primary` (default) or `replicas`: where read-only requests run
+ * @param options.replicas - replica clients, for `readFrom: 'replicas'`
  * @example
  * ```ts
  * const redis = connectRedis({ url: 'redis://127.0.0.1:6379' })
@@ -119,6 +146,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     )
   }
   const auth = createAuthenticator(options)
+  const reads = createReadRouter(replicaOptions(options))
   const limits = {
     maxBodyBytes: positiveInt(options.maxBodyBytes, 1024 * 1024, 'maxBodyBytes'),
     maxArrayLength: positiveInt(options.maxArrayLength, 1000, 'maxArrayLength'),
@@ -174,6 +202,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           void killer.kill()
         }
         if (error instanceof RequestProblem || error instanceof ExecutionProblem) {
+          reads.settle(c)
           // The rest of an oversized body is never read: the connection cannot be reused.
           const headers = error.status === 413 ? { Connection: 'close' } : undefined
           return c.json({ error: error.message }, error.status, headers)
@@ -190,7 +219,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   const single = async (c: Context, command: GatewayCommand, base64: boolean) => {
-    const [outcome] = bounded([await runCommand(redis, command)]) as [Outcome]
+    const ran = await reads.run(c, [command], async (client) => [await runCommand(client, command)])
+    const [outcome] = bounded(ran) as [Outcome]
     if (!outcome.ok) return c.json({ error: outcome.error }, outcome.status)
     return c.json({ result: encodeResult(outcome.value, base64) })
   }
@@ -212,11 +242,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       )
       // A refused command fails alone (as an ACL refusal does in Redis); the others run, in order.
       const refusals = commands.map((command) => check(c, command, access))
+      const accepted = commands.filter((_, i) => refusals[i] === null)
       const results = bounded(
-        await runPipeline(
-          redis,
-          commands.filter((_, i) => refusals[i] === null),
-        ),
+        await reads.run(c, accepted, (client) => runPipeline(client, accepted)),
       )
       const outcomes: Outcome[] = refusals.map((refusal) =>
         refusal === null ? results.shift()! : { ok: false, error: refusal, status: 400 },
@@ -245,7 +273,10 @@ export function createGateway(options: GatewayOptions): Gateway {
           )
         }
       })
-      const outcomes = bounded(await runTransaction(redis, commands))
+      const outcomes = bounded(
+        // no commands offered to a replica: a transaction runs on the primary
+        await reads.run(c, [], (client) => runTransaction(client, commands)),
+      )
       return c.json(outcomes.map((o) => encodeEntry(o, base64)))
     }),
   )

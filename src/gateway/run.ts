@@ -13,6 +13,9 @@
  *   `GATEWAY_MAX_CONNECTIONS` (default 10000).
  * - `GATEWAY_SCRIPTS`: `registered` (default: only this package's session scripts and those of
  *   `GATEWAY_SCRIPT_FILES`, comma-separated paths of Lua files) or `any`.
+ * - `GATEWAY_READ_FROM`: `primary` (default) or `replicas` (Sentinel only: requests made of data
+ *   reads run on a replica that has reached the request's `Upstash-Sync-Token`, else on the
+ *   primary; one connection per replica the sentinels list at start).
  *
  * SIGTERM / SIGINT: stop accepting connections, let requests in flight finish (at most the
  * request timeout plus 1 s), quit Redis, exit 0. A stuck shutdown exits anyway after 3 s more.
@@ -23,6 +26,7 @@ import { connectRedis, describeRedisTarget } from '../store/ioredis-connect.js'
 import { createGateway, type Gateway } from './app.js'
 import { settleWithin } from '../util/timeout.js'
 import { listen } from './server.js'
+import { connectReplicas } from './replicas.js'
 
 function fail(message: string): never {
   console.error(`[gateway] ${message}`)
@@ -55,6 +59,10 @@ export async function runGateway(config: GatewayConfig): Promise<void> {
   })
 
   const redis = connectRedis(target)
+  const replicas = config.readFrom === 'replicas' ? await connectReplicas(target) : []
+  const disconnect = () => {
+    for (const client of [redis, ...replicas]) client.disconnect()
+  }
   let gateway: Gateway
   try {
     gateway = createGateway({
@@ -67,16 +75,21 @@ export async function runGateway(config: GatewayConfig): Promise<void> {
       scripts,
       maxCount: config.maxCount,
       maxReplyBytes: config.maxReplyBytes,
+      readFrom: config.readFrom,
+      replicas,
     })
   } catch (error) {
-    redis.disconnect()
+    disconnect()
     fail((error as Error).message)
   }
   const running = await listen(gateway, { host, port, maxConnections }).catch((error: Error) => {
-    redis.disconnect()
+    disconnect()
     fail(`cannot listen on ${host}:${port}: ${error.message}`)
   })
-  console.log(`[gateway] listening on ${running.url}, forwarding to ${describeRedisTarget(target)}`)
+  const reads = replicas.length ? `, reads on ${replicas.length} replica(s)` : ''
+  console.log(
+    `[gateway] listening on ${running.url}, forwarding to ${describeRedisTarget(target)}${reads}`,
+  )
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -88,8 +101,8 @@ export async function runGateway(config: GatewayConfig): Promise<void> {
       process.exit(0)
     }, timeoutMs + 4000).unref()
     await running.stop()
-    await settleWithin(redis.quit(), 1000, undefined)
-    redis.disconnect()
+    await settleWithin(Promise.all([redis, ...replicas].map((c) => c.quit())), 1000, undefined)
+    disconnect()
     console.log('[gateway] stopped')
     process.exit(0)
   }

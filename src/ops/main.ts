@@ -244,6 +244,7 @@ program
   .option('--max-count <n>', 'largest count a command may ask for (GATEWAY_MAX_COUNT)')
   .option('--max-reply-bytes <n>', 'largest reply (GATEWAY_MAX_REPLY_BYTES)')
   .option('--max-connections <n>', 'most open sockets (GATEWAY_MAX_CONNECTIONS)')
+  .option('--read-from <where>', 'primary | replicas (GATEWAY_READ_FROM, default primary)')
   .addHelpText(
     'after',
     `\nTokens come from the environment only (a command line is visible to every user of the machine):\n${GATEWAY_HELP.map((v) => `  ${v}`).join('\n')}`,
@@ -261,6 +262,7 @@ program
         maxCount: given(flags.maxCount, '--max-count'),
         maxReplyBytes: given(flags.maxReplyBytes, '--max-reply-bytes'),
         maxConnections: given(flags.maxConnections, '--max-connections'),
+        readFrom: given(flags.readFrom, '--read-from'),
       },
       redis: { url: given(flags.redisUrl, '--redis-url') },
     })

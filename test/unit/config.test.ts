@@ -63,6 +63,7 @@ describe('gateway settings: the environment and the CLI flags through one parser
       maxCount: 50,
       maxReplyBytes: 8388608,
       maxConnections: 10000,
+      readFrom: 'primary',
     })
   })
 
