@@ -4,10 +4,11 @@
  *
  * A replica serves only requests made entirely of the data reads below, and only while its
  * link to the primary is up and its offset has reached the token: its `ROLE` goes in front of
- * the reads on the same connection, so what they see is at least that offset. A replica behind
- * the token, unlinked, unreachable or answering LOADING/BUSY leaves the request to the primary
- * (the replica's replies are dropped): one more round trip, only then. A replica serves
- * requests without a token too, but never while unlinked (its data could be of any age).
+ * the reads on the same connection, so what they see is at least that offset. Requests without
+ * a token too, but never while unlinked (its data could be of any age). A replica behind the
+ * token, unlinked, unreachable or answering LOADING/BUSY leaves the request to the primary (the
+ * replica's replies are dropped): one more round trip, only then. One that is unlinked, failing
+ * or no replica at all (promoted) is left out for a second, not tried by every request.
  *
  * Never on a replica: scripts (EVAL and EVALSHA may write, as the session load script does
  * when it extends a TTL, and their cache is the primary's), transactions, SCAN cursors (each
@@ -48,6 +49,9 @@ const REPLICA_READS = new Set([
 export function replicaMayServe(command: GatewayCommand): boolean {
   return REPLICA_READS.has(command.name)
 }
+
+/** How long a replica found unlinked, failing or not a replica is left out, milliseconds. */
+const BENCH_MS = 1000
 
 /** Replica replies that say "not now" rather than answer: the primary is asked instead. */
 const REPLICA_TROUBLE = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN)\b/
@@ -106,12 +110,20 @@ export function createReadRouter({ primary, replicas, readFrom }: ReadRouterOpti
   }
 
   let turn = 0
-  /** The next replica whose connection is up, round robin. */
+  /** Replicas found unlinked or failing, and until when they are left out. */
+  const benched = new Map<Redis, number>()
+  /** The next replica whose connection is up and that was not benched lately, round robin. */
   const pickReplica = (): Redis | undefined => {
+    const now = Date.now()
     for (let i = 0; i < replicas.length; i++) {
       const replica = replicas[turn++ % replicas.length]!
-      if (replica.status === 'ready') return replica
+      if (replica.status === 'ready' && !((benched.get(replica) ?? 0) > now)) return replica
     }
+    return undefined
+  }
+  /** A replica in trouble costs each request a wasted try: it rests for BENCH_MS first. */
+  const bench = (replica: Redis) => {
+    benched.set(replica, Date.now() + BENCH_MS)
     return undefined
   }
 
@@ -127,12 +139,13 @@ export function createReadRouter({ primary, replicas, readFrom }: ReadRouterOpti
     const reads = work(replica)
     reads.catch(() => {}) // awaited below only when the replica qualifies
     const at = await state
-    if (!at || at.role !== 'slave' || !at.linked || at.offset < wanted) return undefined
+    if (!at || at.role !== 'slave' || !at.linked) return bench(replica)
+    if (at.offset < wanted) return undefined // behind: another request may find it caught up
     const outcomes = await reads
     const troubled = outcomes.some(
       (o) => !o.ok && (o.status !== 400 || REPLICA_TROUBLE.test(o.error)),
     )
-    if (troubled) return undefined
+    if (troubled) return bench(replica)
     settle(c, at.offset)
     return outcomes
   }

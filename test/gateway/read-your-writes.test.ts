@@ -61,7 +61,13 @@ beforeAll(async () => {
     async () => (await infoField(lagging, 'replication', 'master_link_status')) === 'up',
     'the lagging replica to link through the proxy',
   )
-  const target = { sentinels: group.sentinelAddrs, name: group.name, logger: () => {} }
+  // generous bounds: the counts below must not move when a loaded machine stalls a reply
+  const target = {
+    sentinels: group.sentinelAddrs,
+    name: group.name,
+    commandTimeoutMs: 5000,
+    logger: () => {},
+  }
   primary = connectRedis(target) as Redis
   replicas = await connectReplicas(target)
   await until(
@@ -69,7 +75,13 @@ beforeAll(async () => {
     'the gateway connections',
   )
   gw = await listen(
-    createGateway({ redis: primary, replicas, readFrom: 'replicas', tokens: [TOKEN] }),
+    createGateway({
+      redis: primary,
+      replicas,
+      readFrom: 'replicas',
+      tokens: [TOKEN],
+      timeoutMs: 20_000,
+    }),
     { port: 0 },
   )
 }, 60_000)
