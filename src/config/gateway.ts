@@ -29,6 +29,7 @@ export type GatewaySetting =
   | 'maxConnections'
   | 'maxSubscribers'
   | 'allowCommands'
+  | 'readFrom'
 
 /** The environment variable of each setting. */
 export const GATEWAY_VARIABLES: Readonly<Record<GatewaySetting, string>> = {
@@ -45,6 +46,7 @@ export const GATEWAY_VARIABLES: Readonly<Record<GatewaySetting, string>> = {
   maxConnections: 'GATEWAY_MAX_CONNECTIONS',
   maxSubscribers: 'GATEWAY_MAX_SUBSCRIBERS',
   allowCommands: 'GATEWAY_ALLOW_COMMANDS',
+  readFrom: 'GATEWAY_READ_FROM',
 }
 
 /** The variables, with their defaults, for `--help`. */
@@ -56,6 +58,7 @@ export const GATEWAY_HELP = [
   'GATEWAY_ALLOW_COMMANDS (comma-separated NAME or NAME SUBCOMMAND, e.g. FLUSHDB; never CONFIG, DEBUG, MIGRATE, ...)',
   'GATEWAY_MAX_COUNT (10000), GATEWAY_MAX_REPLY_BYTES (8388608), GATEWAY_MAX_CONNECTIONS (10000)',
   'GATEWAY_MAX_SUBSCRIBERS (1000; 0 turns subscriptions off)',
+  'GATEWAY_READ_FROM (primary | replicas: reads on Sentinel replicas that reached the Upstash-Sync-Token)',
 ] as const
 
 /** Everything the gateway server needs, parsed and checked. */
@@ -77,6 +80,8 @@ export interface GatewayConfig {
   maxSubscribers: number
   /** More commands for read-write tokens (`NAME` or `NAME SUBCOMMAND`), checked here. */
   allowCommands: string[]
+  /** Where read-only requests run: `replicas` needs a Sentinel target. */
+  readFrom: 'primary' | 'replicas'
 }
 
 /** What the user gave: gateway settings and the Redis target's. */
@@ -114,6 +119,11 @@ export function gatewayConfig({ gateway, redis }: GatewaySettings): GatewayConfi
   const allowCommands = listSetting(gateway.allowCommands)
   const problem = allowCommandsProblem(allowCommands, scriptPolicy)
   if (problem) throw new Error(`${gateway.allowCommands!.name} ${problem}`)
+  const readFrom = choiceSetting(gateway.readFrom, ['primary', 'replicas'], 'primary')
+  if (readFrom === 'replicas' && !target.sentinels)
+    throw new Error(
+      `${gateway.readFrom!.name}=replicas needs a Sentinel deployment (REDIS_SENTINELS), whose sentinels list the replicas`,
+    )
   return {
     redis: target,
     tokens,
@@ -129,5 +139,6 @@ export function gatewayConfig({ gateway, redis }: GatewaySettings): GatewayConfi
     maxConnections: integerSetting(gateway.maxConnections, 10_000),
     maxSubscribers: integerSetting(gateway.maxSubscribers, 1000, { min: 0 }),
     allowCommands,
+    readFrom,
   }
 }

@@ -13,6 +13,8 @@
  * | body over `maxBodyBytes` | 413 `{"error":"ERR ..."}` |
  * | Redis unreachable / no answer in time | 503 / 504 `{"error":"ERR ..."}` |
  * | `POST /subscribe/ch`, `/psubscribe/pat*` | 200 server-sent events (see `subscriptions.ts`) |
+ *
+ * Every answer past authentication carries `Upstash-Sync-Token` (see `replica-reads.ts`).
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
@@ -21,6 +23,7 @@ import { createAuthenticator, UNAUTHORIZED_BODY, type Access } from './auth.js'
 import { createCommandPolicy, type CommandPolicy, type GatewayCommand } from './commands.js'
 import { entriesJson, replyBytes, resultJson, wantsBase64 } from './encoding.js'
 import { createLifecycle, withDeadline } from './lifecycle.js'
+import { createReadRouter, type ReadFrom } from './replica-reads.js'
 import { scriptKiller } from './script-kill.js'
 import { serverCommands } from './server-commands.js'
 import { createScriptPolicy, type ScriptPolicyMode } from './scripts.js'
@@ -79,6 +82,14 @@ export interface GatewayOptions {
   scripts?: string[]
   /** Most subscription streams open at once, each on its own Redis connection; 0 turns them off. Default 1000. */
   maxSubscribers?: number
+  /**
+   * `primary` (default): every command runs on `redis`. `replicas`: requests made only of data
+   * reads run on one of `replicas` that has caught up with the request's `Upstash-Sync-Token`,
+   * else on the primary (not on a Cluster).
+   */
+  readFrom?: ReadFrom
+  /** Clients connected to replicas (ioredis Sentinel `role: 'slave'`), RESP2. Not closed by `close()`. */
+  replicas?: Redis[]
 }
 
 export interface Gateway {
@@ -90,6 +101,27 @@ export interface Gateway {
    * at most `timeoutMs` + 1 s.
    */
   close(): Promise<void>
+}
+
+/** Checks the read options: replicas are RESP2 clients, and needed to read from replicas. */
+function replicaOptions(options: GatewayOptions) {
+  const { redis, readFrom = 'primary', replicas = [] } = options
+  if (readFrom !== 'primary' && readFrom !== 'replicas')
+    throw new Error('createGateway: "readFrom" must be "primary" or "replicas"')
+  // replica replies go through the same encoder as the primary's: RESP2, integers as text
+  const usable = (r: Redis) =>
+    typeof r?.sendCommand === 'function' &&
+    (connectionOption(r, 'protocol') ?? 3) === 2 &&
+    connectionOption(r, 'stringNumbers') === true
+  if (!replicas.every(usable))
+    throw new Error(
+      'createGateway: "replicas" must be ioredis clients using RESP2 with integers as text (`protocol: 2`, `stringNumbers: true`)',
+    )
+  if (readFrom === 'replicas' && (replicas.length === 0 || isCluster(redis)))
+    throw new Error(
+      'createGateway: readFrom "replicas" needs "replicas" (clients of the replicas a Sentinel lists), and a Sentinel or standalone primary, not a Cluster',
+    )
+  return { primary: redis, replicas, readFrom }
 }
 
 function positiveInt(value: number | undefined, fallback: number, option: string): number {
@@ -124,6 +156,8 @@ function jsonBody(c: Context, text: string): Response {
  * @param options.scriptPolicy - `registered` (default) or `any`: which Lua scripts may run
  * @param options.scripts - sources of more scripts to register
  * @param options.maxSubscribers - most subscription streams at once (default 1000; 0: none)
+ * @param options.readFrom - `primary` (default) or `replicas`: where read-only requests run
+ * @param options.replicas - replica clients, for `readFrom: 'replicas'`
  * @example
  * ```ts
  * import { createGateway, listen } from 'hono-redis-session/gateway'
@@ -152,6 +186,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     )
   }
   const auth = createAuthenticator(options)
+  const reads = createReadRouter(replicaOptions(options))
   const limits = {
     maxBodyBytes: positiveInt(options.maxBodyBytes, 1024 * 1024, 'maxBodyBytes'),
     maxArrayLength: positiveInt(options.maxArrayLength, 1000, 'maxArrayLength'),
@@ -226,6 +261,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           for (const kind of scripted.get(c.req.raw) ?? []) void killer.kill(kind)
         }
         if (error instanceof RequestProblem || error instanceof ExecutionProblem) {
+          reads.settle(c)
           // The rest of an oversized body is never read: the connection cannot be reused.
           const headers = error.status === 413 ? { Connection: 'close' } : undefined
           return c.json({ error: error.message }, error.status, headers)
@@ -242,7 +278,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   const single = async (c: Context, command: GatewayCommand, base64: boolean) => {
-    const [outcome] = bounded([await runCommand(redis, command)]) as [Outcome]
+    const ran = await reads.run(c, [command], async (client) => [await runCommand(client, command)])
+    const [outcome] = bounded(ran) as [Outcome]
     if (!outcome.ok) return c.json({ error: outcome.error }, outcome.status)
     return jsonBody(c, resultJson(outcome.value, base64))
   }
@@ -264,11 +301,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       )
       // A refused command fails alone (as an ACL refusal does in Redis); the others run, in order.
       const refusals = await vet(c, commands, access)
+      const accepted = commands.filter((_, i) => refusals[i] === null)
       const results = bounded(
-        await runPipeline(
-          redis,
-          commands.filter((_, i) => refusals[i] === null),
-        ),
+        await reads.run(c, accepted, (client) => runPipeline(client, accepted)),
       )
       const outcomes: Outcome[] = refusals.map((refusal) =>
         refusal === null ? results.shift()! : { ok: false, error: refusal, status: 400 },
@@ -296,7 +331,10 @@ export function createGateway(options: GatewayOptions): Gateway {
           )
         }
       })
-      const outcomes = bounded(await runTransaction(redis, commands))
+      const outcomes = bounded(
+        // no commands offered to a replica: a transaction runs on the primary
+        await reads.run(c, [], (client) => runTransaction(client, commands)),
+      )
       return jsonBody(c, entriesJson(outcomes, base64))
     }),
   )

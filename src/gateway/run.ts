@@ -16,6 +16,9 @@
  * - `GATEWAY_ALLOW_COMMANDS`: comma-separated `NAME` or `NAME SUBCOMMAND` opened for read-write
  *   tokens (e.g. `FLUSHDB` in a test environment); those unsafe by nature (`CONFIG`, `DEBUG`,
  *   `SHUTDOWN`, `MIGRATE`, `MODULE`, `REPLICAOF`, `ACL`, ...) stop the start with an error.
+ * - `GATEWAY_READ_FROM`: `primary` (default) or `replicas` (Sentinel only: requests made of data
+ *   reads run on a replica that has reached the request's `Upstash-Sync-Token`, else on the
+ *   primary; one connection per replica the sentinels list at start).
  *
  * SIGTERM / SIGINT: stop accepting connections, end subscription streams, let requests in flight finish (at most the
  * request timeout plus 1 s), quit Redis, exit 0. A stuck shutdown exits anyway after 3 s more.
@@ -26,6 +29,7 @@ import { connectRedis, describeRedisTarget } from '../store/ioredis-connect.js'
 import { createGateway, type Gateway } from './app.js'
 import { settleWithin } from '../util/timeout.js'
 import { listen } from './server.js'
+import { connectReplicas } from './replicas.js'
 
 function fail(message: string): never {
   console.error(`[gateway] ${message}`)
@@ -57,8 +61,13 @@ export async function runGateway(config: GatewayConfig): Promise<void> {
     }
   })
 
-  // integers as text: exact beyond 2^53 (encoding.ts writes their digits)
+  // integers as text: exact beyond 2^53 (encoding.ts writes their digits); replicas too
   const redis = connectRedis({ ...target, stringNumbers: true })
+  const replicas =
+    config.readFrom === 'replicas' ? await connectReplicas({ ...target, stringNumbers: true }) : []
+  const disconnect = () => {
+    for (const client of [redis, ...replicas]) client.disconnect()
+  }
   let gateway: Gateway
   try {
     gateway = createGateway({
@@ -73,16 +82,21 @@ export async function runGateway(config: GatewayConfig): Promise<void> {
       maxReplyBytes: config.maxReplyBytes,
       maxSubscribers: config.maxSubscribers,
       allowCommands: config.allowCommands,
+      readFrom: config.readFrom,
+      replicas,
     })
   } catch (error) {
-    redis.disconnect()
+    disconnect()
     fail((error as Error).message)
   }
   const running = await listen(gateway, { host, port, maxConnections }).catch((error: Error) => {
-    redis.disconnect()
+    disconnect()
     fail(`cannot listen on ${host}:${port}: ${error.message}`)
   })
-  console.log(`[gateway] listening on ${running.url}, forwarding to ${describeRedisTarget(target)}`)
+  const reads = replicas.length ? `, reads on ${replicas.length} replica(s)` : ''
+  console.log(
+    `[gateway] listening on ${running.url}, forwarding to ${describeRedisTarget(target)}${reads}`,
+  )
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -94,8 +108,8 @@ export async function runGateway(config: GatewayConfig): Promise<void> {
       process.exit(0)
     }, timeoutMs + 4000).unref()
     await running.stop()
-    await settleWithin(redis.quit(), 1000, undefined)
-    redis.disconnect()
+    await settleWithin(Promise.all([redis, ...replicas].map((c) => c.quit())), 1000, undefined)
+    disconnect()
     console.log('[gateway] stopped')
     process.exit(0)
   }

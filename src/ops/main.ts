@@ -258,6 +258,7 @@ program
     '--allow-commands <list>',
     'comma-separated commands opened for read-write tokens, e.g. FLUSHDB (GATEWAY_ALLOW_COMMANDS)',
   )
+  .option('--read-from <where>', 'primary | replicas (GATEWAY_READ_FROM, default primary)')
   .addHelpText(
     'after',
     `\nTokens come from the environment only (a command line is visible to every user of the machine):\n${GATEWAY_HELP.map((v) => `  ${v}`).join('\n')}`,
@@ -278,6 +279,7 @@ program
         maxConnections: given(flags.maxConnections, '--max-connections'),
         maxSubscribers: given(flags.maxSubscribers, '--max-subscribers'),
         allowCommands: given(flags.allowCommands, '--allow-commands'),
+        readFrom: given(flags.readFrom, '--read-from'),
       },
       redis: { url: given(flags.redisUrl, '--redis-url') },
     })

@@ -27,6 +27,11 @@ export interface RedisConnectOptions {
   name?: string
   /** Password of the sentinels themselves (not of the master). */
   sentinelPassword?: string
+  /**
+   * Sentinel only: connect to a replica instead of the master, the `replica`-th (modulo their
+   * number) of the healthy replicas the sentinels list, by address; picked again on reconnect.
+   */
+  replica?: number
   /** Cluster: startup nodes. */
   cluster?: { host: string; port: number }[]
   /** ACL user; overrides the URL's. */
@@ -130,6 +135,8 @@ function topology(options: RedisConnectOptions): 'url' | 'sentinels' | 'cluster'
  */
 export function connectRedis(options: RedisConnectOptions): Redis | Cluster {
   const kind = topology(options)
+  if (options.replica !== undefined && kind !== 'sentinels')
+    throw new Error('Redis option "replica" needs "sentinels": only Sentinel lists the replicas')
   const base = connectionOptions(options)
   const log = logOnce(describeRedisTarget(options), options.logger ?? ((m) => console.warn(m)))
   if (kind === 'cluster') {
@@ -152,6 +159,7 @@ export function connectRedis(options: RedisConnectOptions): Redis | Cluster {
       ...(options.tls ? { enableTLSForSentinelMode: true } : {}),
       sentinelCommandTimeout: base.commandTimeout!,
       sentinelRetryStrategy: reconnectDelay,
+      ...(options.replica !== undefined ? replicaRole(options.replica) : {}),
       // No failoverDetector: its sentinel subscriptions have no 'error' listener in ioredis 6.0.0
       // and print one line per retry while sentinels are down. It is not needed either: on
       // failover Sentinel kills the clients of the demoted master (CLIENT KILL TYPE normal), a
@@ -160,6 +168,19 @@ export function connectRedis(options: RedisConnectOptions): Redis | Cluster {
     })
   }
   return watch(client, log)
+}
+
+/** ioredis Sentinel options for the `index`-th healthy replica, sorted by address. */
+function replicaRole(index: number): RedisOptions {
+  return {
+    role: 'slave',
+    preferredSlaves: (replicas) => {
+      const sorted = [...replicas].sort((a, b) =>
+        `${a.ip}:${a.port}`.localeCompare(`${b.ip}:${b.port}`),
+      )
+      return sorted[index % sorted.length] ?? null
+    },
+  }
 }
 
 /** A Cluster client with the same bounds as a single connection. */
@@ -245,7 +266,8 @@ export function describeRedisTarget(options: RedisConnectOptions): string {
       .join(',')
   const tls = options.tls ? ' (tls)' : ''
   if (options.sentinels?.length) {
-    return `sentinel ${options.name ?? DEFAULT_SENTINEL_NAME} via ${hosts(options.sentinels)}${tls}`
+    const replica = options.replica === undefined ? '' : ` (replica ${options.replica})`
+    return `sentinel ${options.name ?? DEFAULT_SENTINEL_NAME}${replica} via ${hosts(options.sentinels)}${tls}`
   }
   if (options.cluster?.length) return `cluster ${hosts(options.cluster)}${tls}`
   if (options.url) {

@@ -119,17 +119,9 @@ export function upstashStore(options: UpstashStoreOptions): Store {
     exec,
     prefix,
     colocated: (a, b) => keySlot(a) === keySlot(b),
-    // over fetch, plain reads skip the script; the client's hgetall turns values into numbers
-    read: client
-      ? undefined
-      : async (key) => {
-          try {
-            return await send(['HGETALL', key])
-          } catch (err) {
-            // as for scripts: only the Redis error text (it still says WRONGTYPE)
-            throw new Error(firstLine(err instanceof Error ? err.message : String(err)))
-          }
-        },
+    // No script-free reads here: a REST endpoint may serve plain reads from replicas (Upstash's
+    // read regions, the gateway's GATEWAY_READ_FROM=replicas), where a session destroyed on the
+    // primary can still look live; scripts always run on the primary.
   })
   return {
     ...boundedStore(core, 'upstash store', timeoutMs),

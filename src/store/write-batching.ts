@@ -21,10 +21,24 @@ import { Redis } from './ioredis-package.js'
  */
 export class BatchingRedis extends Redis {
   #corked: Redis['stream'] | undefined
+  #atFlush: (() => void)[] = []
   readonly #uncork = () => {
+    const callbacks = this.#atFlush
+    this.#atFlush = []
+    for (const callback of callbacks) callback() // their commands join this write
     const stream = this.#corked
     this.#corked = undefined
     stream?.uncork()
+  }
+
+  /**
+   * Runs `callback` once this turn's commands are queued, just before they leave, so that a
+   * command it sends goes out behind all of them in the same write (the gateway's replication
+   * offset probe). Nothing corked (no command this turn): at the next immediate.
+   */
+  atFlush(callback: () => void): void {
+    if (this.#corked === undefined) setImmediate(callback)
+    else this.#atFlush.push(callback)
   }
 
   override sendCommand(...args: Parameters<Redis['sendCommand']>): unknown {

@@ -3,12 +3,16 @@ import type { RedisServer } from './redis.js'
 
 /**
  * Runs `fn` and returns the commands the server received meanwhile, as MONITOR reports them,
- * without the commands run inside scripts (`[0 lua]`) and the ECHO markers that fence the window.
+ * without the commands run inside scripts (`[0 lua]`) and the ECHO markers that fence the window,
+ * and without the clients' housekeeping: CLUSTER and INFO, and the ROLE the gateway sends in the
+ * same write behind a request (its sync token: no round trip) unless `options.role`.
  */
 export async function onTheWire(
   servers: Pick<RedisServer, 'host' | 'port'>[],
   fn: () => Promise<unknown>,
+  options: { role?: boolean } = {},
 ): Promise<string[]> {
+  const hidden = new Set(['cluster', 'info', ...(options.role ? [] : ['role'])])
   const seen: string[] = []
   const marks = new Map<string, number>()
   const monitors = await Promise.all(
@@ -18,7 +22,7 @@ export async function onTheWire(
       mon.on('monitor', (_time: string, args: string[], source: string) => {
         const name = String(args[0]).toLowerCase()
         if (name === 'echo') marks.set(String(args[1]), (marks.get(String(args[1])) ?? 0) + 1)
-        else if (source !== 'lua' && name !== 'cluster' && name !== 'info')
+        else if (source !== 'lua' && !hidden.has(name))
           seen.push([name, ...args.slice(1, 2)].join(' '))
       })
       return { base, mon, probe: new Redis({ port: s.port, host: s.host }) }

@@ -65,6 +65,7 @@ describe('gateway settings: the environment and the CLI flags through one parser
       maxConnections: 10000,
       maxSubscribers: 1000,
       allowCommands: [],
+      readFrom: 'primary',
     })
   })
 
