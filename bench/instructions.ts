@@ -2,7 +2,8 @@
  * Instructions per request of one contender's server, counted by valgrind (callgrind), which
  * does not move with the machine's load the way seconds do:
  * `npm run bench:instructions -- <contender> <read|write|write-get-set|write-blind|many-fields>
- * [requests] [connections]` (defaults: this-ioredis read 4000 1).
+ * [requests] [connections]` (defaults: this-ioredis read 4000 1). `gateway` and `gateway-evalsha`
+ * (variant read) count the gateway process (src/gateway/main.ts) under its one request.
  *
  * The server runs under `valgrind --tool=callgrind --instr-atstart=no` with `--single-threaded`
  * (no JIT or GC threads); after 6000 warm-up requests counting is switched on with
@@ -21,6 +22,13 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { freePort, startRedis, stopAll } from '../test/helpers/redis.js'
 import { contenders } from './contenders.js'
+import {
+  GATEWAY_CONTENDERS,
+  GATEWAY_TOKEN,
+  gatewayRequests,
+  isGatewayContender,
+  startGateway,
+} from './gateway.js'
 import { ROUTES as ALL_ROUTES, setupCookie } from './routes.js'
 
 // a login per request would rotate the setup cookie's session each time: not a steady state
@@ -31,8 +39,12 @@ const [id = 'this-ioredis', variant = 'read', requestsText = '4000', connections
   process.argv.slice(2)
 const requests = Number(requestsText)
 const connections = Number(connectionsText)
-// the gateway contender needs a gateway process beside it: run.ts starts one, this does not
-const ids = Object.keys(contenders).filter((c) => c !== 'this-upstash-gateway')
+// the Upstash store needs a gateway process beside it: run.ts starts one, this does not; the
+// gateway contenders (variant read) count the gateway process itself
+const ids = [
+  ...Object.keys(contenders).filter((c) => c !== 'this-upstash-gateway'),
+  ...GATEWAY_CONTENDERS,
+]
 if (!ids.includes(id) || !(variant in ROUTES) || !(requests > 0) || !(connections > 0)) {
   console.error(
     `usage: bench/instructions.ts <${ids.join('|')}> <${Object.keys(ROUTES).join('|')}> [requests] [connections]`,
@@ -45,36 +57,54 @@ const control = (...args: string[]) => promisify(execFile)('callgrind_control', 
 const redis = await startRedis()
 const dir = mkdtempSync(join(tmpdir(), 'callgrind-'))
 const port = await freePort()
-const server = spawn(
+const valgrind = [
   'valgrind',
-  [
-    '--tool=callgrind',
-    '--instr-atstart=no',
-    `--callgrind-out-file=${join(dir, 'out')}`,
-    process.execPath,
-    '--single-threaded',
-    '--import',
-    'tsx',
-    fileURLToPath(new URL('./server.ts', import.meta.url)),
-    id,
-    redis.url,
-    String(port),
-  ],
-  { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, BENCH_TIMEOUT_MS: '60000' } },
-)
+  '--tool=callgrind',
+  '--instr-atstart=no',
+  `--callgrind-out-file=${join(dir, 'out')}`,
+]
+const slow = { BENCH_TIMEOUT_MS: '60000', GATEWAY_TIMEOUT_MS: '60000', REDIS_TIMEOUT_MS: '60000' }
+const server = isGatewayContender(id)
+  ? await startGateway(redis.url, port, {
+      command: valgrind,
+      nodeOptions: ['--single-threaded'],
+      env: slow,
+      quiet: true,
+    })
+  : spawn(
+      valgrind[0]!,
+      [
+        ...valgrind.slice(1),
+        process.execPath,
+        '--single-threaded',
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./server.ts', import.meta.url)),
+        id,
+        redis.url,
+        String(port),
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...slow } },
+    )
 try {
-  await new Promise((resolve, reject) => {
-    server.once('exit', (code) => reject(new Error(`valgrind exited with ${code}`)))
-    createInterface({ input: server.stdout! }).once('line', resolve)
-  })
   const base = `http://127.0.0.1:${port}`
-  const cookie = await setupCookie(base, variant as keyof typeof ROUTES)
+  let request: { url: string; method: string; headers: Record<string, string>; body?: string }
+  if (isGatewayContender(id)) {
+    request = (await gatewayRequests(redis.url, base, GATEWAY_TOKEN))[id]
+  } else {
+    await new Promise((resolve, reject) => {
+      server.once('exit', (code) => reject(new Error(`valgrind exited with ${code}`)))
+      createInterface({ input: server.stdout! }).once('line', resolve)
+    })
+    const cookie = await setupCookie(base, variant as keyof typeof ROUTES)
+    request = { url: base + path, method, headers: { cookie, origin: base } }
+  }
   const send = async (n: number) => {
     let sent = 0
     await Promise.all(
       Array.from({ length: connections }, async () => {
         while (sent++ < n) {
-          const res = await fetch(base + path, { method, headers: { cookie, origin: base } })
+          const res = await fetch(request.url, request)
           await res.arrayBuffer()
           if (res.status !== 200) throw new Error(`${id} ${variant} answered ${res.status}`)
         }

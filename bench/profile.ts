@@ -1,6 +1,8 @@
 /**
  * Profiles one contender under load: `npm run bench:profile -- <contender> <variant> [seconds]`
- * (defaults: this-ioredis read 8). Starts a redis-server, runs the contender's server with
+ * (defaults: this-ioredis read 8); `gateway` and `gateway-evalsha` (variant `read`) profile the
+ * gateway process alone under its one request, `this-upstash-gateway` the store's server (a
+ * gateway runs beside it). Starts a redis-server, runs the contender's server with
  * `--cpu-prof`, drives it with autocannon (2 s warm-up, then the measured run), and prints the
  * functions that took the most CPU, by self time and with their callees. The raw profile is
  * left in bench/profiles/ (git-ignored) for Chrome DevTools or speedscope.
@@ -13,12 +15,20 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { freePort, startRedis, stopAll } from '../test/helpers/redis.js'
 import { contenders } from './contenders.js'
+import {
+  GATEWAY_CONTENDERS,
+  GATEWAY_TOKEN,
+  gatewayRequests,
+  isGatewayContender,
+  startGateway,
+} from './gateway.js'
 import { ROUTES, setupCookie, type RouteVariant } from './routes.js'
 
 const [id = 'this-ioredis', variant = 'read', secondsText = '8'] = process.argv.slice(2)
-if (!(id in contenders) || !(variant in ROUTES) || !(Number(secondsText) > 0)) {
+const ids = [...Object.keys(contenders), ...GATEWAY_CONTENDERS]
+if (!ids.includes(id) || !(variant in ROUTES) || !(Number(secondsText) > 0)) {
   console.error(
-    `usage: bench/profile.ts <${Object.keys(contenders).join('|')}> <${Object.keys(ROUTES).join('|')}> [seconds]`,
+    `usage: bench/profile.ts <${ids.join('|')}> <${Object.keys(ROUTES).join('|')}> [seconds]`,
   )
   process.exit(2)
 }
@@ -30,24 +40,37 @@ const redis = await startRedis()
 try {
   const port = await freePort()
   const started = Date.now()
-  const child = fork(
-    fileURLToPath(new URL('./server.ts', import.meta.url)),
-    [id, redis.url, String(port)],
-    {
-      execArgv: ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${dir}`],
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    },
-  )
-  await new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
+  const profiler = ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+  // the Upstash store's contender needs a gateway beside it (not profiled: the store is)
+  const gatewayPort = await freePort()
+  const beside =
+    id === 'this-upstash-gateway' ? await startGateway(redis.url, gatewayPort) : undefined
+  const serverArgs = [id, redis.url, String(port)]
+  if (beside) serverArgs.push(`http://127.0.0.1:${gatewayPort}`, GATEWAY_TOKEN)
+  const child = isGatewayContender(id)
+    ? await startGateway(redis.url, port, { nodeOptions: profiler })
+    : fork(fileURLToPath(new URL('./server.ts', import.meta.url)), serverArgs, {
+        execArgv: ['--import', 'tsx', ...profiler],
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      })
   const base = `http://127.0.0.1:${port}`
-  const cookie = await setupCookie(base, variant as RouteVariant)
-  const options = {
-    url: base + path,
-    method,
-    headers: variant === 'login' ? { origin: base } : { cookie, origin: base },
-    connections: 10,
+  let options: autocannon.Options
+  if (isGatewayContender(id)) {
+    const requests = await gatewayRequests(redis.url, base, GATEWAY_TOKEN)
+    options = { ...requests[id], connections: 10 }
+  } else {
+    await new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
+    const cookie = await setupCookie(base, variant as RouteVariant)
+    options = {
+      url: base + path,
+      method,
+      headers: variant === 'login' ? { origin: base } : { cookie, origin: base },
+      connections: 10,
+    }
   }
   await autocannon({ ...options, duration: 2 })
+  // V8 stamps samples with the monotonic clock in microseconds, as hrtime reads it
+  const measuredFrom = Number(process.hrtime.bigint() / 1000n)
   const result = await autocannon({ ...options, duration: Number(secondsText) })
   console.log(
     `${id} ${variant}: ${Math.round(result.requests.average)} req/s under the profiler, p99 ${result.latency.p99} ms, ${result.non2xx} non-2xx`,
@@ -56,12 +79,13 @@ try {
     child.once('exit', resolve)
     child.kill('SIGTERM')
   })
+  beside?.kill('SIGTERM')
   const newest = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => join(dir, f))
     .filter((f) => statSync(f).mtimeMs >= started)
     .sort((a, b) => statSync(b).size - statSync(a).size)[0]
-  if (newest) summarise(newest)
+  if (newest) summarise(newest, measuredFrom)
 } finally {
   await stopAll()
 }
@@ -72,10 +96,14 @@ interface ProfileNode {
   children?: number[]
 }
 
-/** Prints the top functions by self time and by inclusive time, as shares of busy time. */
-function summarise(file: string): void {
+/**
+ * Prints the top functions by self time and by inclusive time, as shares of busy time, over the
+ * samples from `fromUs` on (the measured run: start-up and warm-up left out).
+ */
+function summarise(file: string, fromUs: number): void {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as {
     nodes: ProfileNode[]
+    startTime: number
     samples: number[]
     timeDeltas: number[]
   }
@@ -83,7 +111,11 @@ function summarise(file: string): void {
   const parent = new Map<number, number>()
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
   const time = new Map<number, number>()
-  profile.samples.forEach((s, i) => time.set(s, (time.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+  let at = profile.startTime
+  profile.samples.forEach((s, i) => {
+    at += profile.timeDeltas[i] ?? 0
+    if (at >= fromUs) time.set(s, (time.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
   const label = (n: ProfileNode) =>
     `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^.*\/(src|bench|test)\//, '$1/')}:${n.callFrame.lineNumber + 1}`
   const self = new Map<string, number>()

@@ -1,9 +1,11 @@
 /**
  * `npm run bench` (`-- --quick` for CI): every contender on one local redis-server, each in its
  * own process, driven by autocannon in one run, alternating contenders over rounds; medians.
- * Writes bench/results.md and bench/results.json (generated, git-ignored), or into `--out DIR`.
+ * Writes bench/results.md and bench/results.json (generated, git-ignored), or into `--out DIR`;
+ * `--only read,write` runs those variants alone, `--contenders floor,gateway` those contenders,
+ * `--rounds N` N rounds.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -13,23 +15,40 @@ import { Redis } from 'ioredis'
 import { onTheWire } from '../test/helpers/monitor.js'
 import { freePort, startRedis, stopAll } from '../test/helpers/redis.js'
 import { PREFIXES, contenders } from './contenders.js'
+import {
+  checkGateway,
+  GATEWAY_TOKEN,
+  startGateway,
+  gatewayRequests,
+  isGatewayContender,
+  processCpuMs,
+  type GatewayContender,
+  type GatewayRequest,
+} from './gateway.js'
 import { report, type Row } from './report.js'
 import { cookieHeader, setupCookie, type RouteVariant } from './routes.js'
 
 const quick = process.argv.includes('--quick')
 const outAt = process.argv.indexOf('--out')
+const onlyAt = process.argv.indexOf('--only')
+/** `--only read,write`: those variants alone (default every one). */
+const only = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : undefined
+const withAt = process.argv.indexOf('--contenders')
+/** `--contenders floor,gateway`: those contenders alone (default every one). */
+const chosen = withAt > 0 ? (process.argv[withAt + 1] ?? '').split(',') : undefined
+const ROUNDS_AT = process.argv.indexOf('--rounds')
 /** Where results.md and results.json go: `--out DIR`, default bench/. */
 const outDir =
   outAt > 0 ? resolve(process.argv[outAt + 1] ?? '.') : fileURLToPath(new URL('.', import.meta.url))
 // Short rounds, many of them: the machine's speed drifts over tens of seconds, and ratios are
 // taken within a round, where the contenders ran next to each other.
-const ROUNDS = quick ? 1 : 7
+const ROUNDS = ROUNDS_AT > 0 ? Number(process.argv[ROUNDS_AT + 1]) : quick ? 1 : 7
 const SECONDS = quick ? 1 : 2
 const CONNECTIONS = 10
 const PROBE_ITERATIONS = 50
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 
-type Id = keyof typeof contenders
+type Id = keyof typeof contenders | GatewayContender
 type Variant = RouteVariant
 interface Step {
   method: 'GET' | 'POST'
@@ -56,7 +75,16 @@ const ITERATION: Record<Variant, { steps: Step[]; setupCookie: boolean }> = {
 }
 const THIS: Id[] = ['this-ioredis', 'this-upstash-gateway', 'this-memory']
 const WHO: Record<Variant, Id[]> = {
-  read: [...THIS, 'express-session-connect-redis', 'hono-sessions', 'hono-session', 'floor'],
+  // the gateway alone (a GET, the store's load script) next to the floor's GET
+  read: [
+    ...THIS,
+    'express-session-connect-redis',
+    'hono-sessions',
+    'hono-session',
+    'floor',
+    'gateway',
+    'gateway-evalsha',
+  ],
   write: [...THIS, 'express-session-connect-redis', 'hono-sessions', 'hono-session', 'floor'],
   'write-get-set': THIS,
   'write-blind': THIS,
@@ -81,22 +109,14 @@ try {
   const redis = await startRedis()
   const raw = new Redis({ port: redis.port })
   const gatewayPort = await freePort()
-  const token = 'bench-gateway-token-0123456789'
-  const gateway = spawn(process.execPath, ['--import', 'tsx', here('../src/gateway/main.ts')], {
-    env: {
-      ...process.env,
-      REDIS_URL: redis.url,
-      GATEWAY_PORT: String(gatewayPort),
-      GATEWAY_TOKENS: token,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const token = GATEWAY_TOKEN
+  const gateway = await startGateway(redis.url, gatewayPort)
   children.push(gateway)
-  await ready(gateway, 'gateway')
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`
 
-  const servers = new Map<Id, { base: string; child: ChildProcess }>()
-  for (const id of Object.keys(contenders) as Id[]) {
+  const servers = new Map<keyof typeof contenders, { base: string; child: ChildProcess }>()
+  const gatewayCalls = await gatewayRequests(redis.url, gatewayUrl, token)
+  for (const id of Object.keys(contenders) as (keyof typeof contenders)[]) {
     const port = await freePort()
     const child = fork(here('./server.ts'), [id, redis.url, String(port), gatewayUrl, token], {
       execArgv: ['--import', 'tsx'],
@@ -107,19 +127,31 @@ try {
     servers.set(id, { base: `http://127.0.0.1:${port}`, child })
   }
 
-  const cpu = (child: ChildProcess) =>
-    new Promise<number>((resolve) => {
-      child.once('message', (m) =>
-        resolve(((m as NodeJS.CpuUsage).user + (m as NodeJS.CpuUsage).system) / 1000),
-      )
-      child.send('cpu')
-    })
+  /** CPU milliseconds the contender's process has used so far. */
+  const cpu = (id: Id) =>
+    isGatewayContender(id)
+      ? Promise.resolve(processCpuMs(gateway.pid!))
+      : new Promise<number>((resolve) => {
+          const { child } = servers.get(id)!
+          child.once('message', (m) =>
+            resolve(((m as NodeJS.CpuUsage).user + (m as NodeJS.CpuUsage).system) / 1000),
+          )
+          child.send('cpu')
+        })
   /** Resolves once the contender has answered every request it received. */
-  const idle = (child: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      child.once('message', () => resolve())
-      child.send('idle')
-    })
+  const idle = (id: Id) =>
+    isGatewayContender(id)
+      ? gatewayIdle(gatewayCalls.gateway)
+      : new Promise<void>((resolve) => {
+          const { child } = servers.get(id)!
+          child.once('message', () => resolve())
+          child.send('idle')
+        })
+  /** Drives one contender for `seconds` (the gateway ones with their one request). */
+  const load = (id: Id, variant: Variant, cookie: string, seconds: number) =>
+    isGatewayContender(id)
+      ? driveGateway(gatewayCalls[id], seconds)
+      : drive(servers.get(id)!.base, variant, cookie, seconds)
   const call = (base: string, step: Step, cookie: string) =>
     fetch(`${base}${step.path}`, {
       method: step.method,
@@ -157,13 +189,26 @@ try {
 
   const rows: Row[] = []
   for (const variant of Object.keys(WHO) as Variant[]) {
-    const ids = WHO[variant]
+    if (only && !only.includes(variant)) continue
+    const ids = WHO[variant].filter((id) => !chosen || chosen.includes(id))
     const samples = new Map<
       Id,
       { rps: number[]; p50: number[]; p99: number[]; cpu: number[]; redis: RedisCost }
     >()
     const cookies = new Map<Id, string>()
     for (const id of ids) {
+      samples.set(id, {
+        rps: [],
+        p50: [],
+        p99: [],
+        cpu: [],
+        redis: { usec: 0, calls: 0, requests: 0 },
+      })
+      if (isGatewayContender(id)) {
+        for (let i = 0; i < 2; i++) await checkGateway(id, gatewayCalls[id])
+        cookies.set(id, '')
+        continue
+      }
       const { base } = servers.get(id)!
       cookies.set(id, await setupCookie(base, variant))
       // correctness first, with a browser-like cookie jar (cookie sessions travel in the cookie):
@@ -182,28 +227,19 @@ try {
         if (count !== 2) throw new Error(`${id}: two writes counted ${count}`)
       }
       if (variant === 'login') await checkLogin(id, base)
-      samples.set(id, {
-        rps: [],
-        p50: [],
-        p99: [],
-        cpu: [],
-        redis: { usec: 0, calls: 0, requests: 0 },
-      })
     }
     // warm up every contender (JIT, connection pools) before anything is recorded
     for (const id of ids) {
-      const { base, child } = servers.get(id)!
-      await drive(base, variant, cookies.get(id)!, quick ? 0.5 : 2)
-      await idle(child)
+      await load(id, variant, cookies.get(id)!, quick ? 0.5 : 2)
+      await idle(id)
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const id of round % 2 ? [...ids].reverse() : ids) {
-        const { base, child } = servers.get(id)!
-        const before = await cpu(child)
+        const before = await cpu(id)
         await raw.call('CONFIG', 'RESETSTAT')
-        const result = await drive(base, variant, cookies.get(id)!, SECONDS)
-        await idle(child)
-        const used = (await cpu(child)) - before
+        const result = await load(id, variant, cookies.get(id)!, SECONDS)
+        await idle(id)
+        const used = (await cpu(id)) - before
         const spent = commandStats(String(await raw.call('INFO', 'commandstats')))
         if (result.non2xx || result.errors)
           throw new Error(`${id} ${variant}: ${result.non2xx} non-2xx, ${result.errors} errors`)
@@ -225,10 +261,13 @@ try {
       return Math.round(median(ratios) * 100) / 100
     }
     for (const id of ids) {
-      const { base } = servers.get(id)!
+      const base = servers.get(id as keyof typeof contenders)?.base
       const cookie = cookies.get(id)!
       const commands = await onTheWire([redis], async () => {
-        for (let i = 0; i < PROBE_ITERATIONS; i++) await iterate(base, variant, cookie)
+        for (let i = 0; i < PROBE_ITERATIONS; i++) {
+          if (isGatewayContender(id)) await checkGateway(id, gatewayCalls[id])
+          else await iterate(base!, variant, cookie)
+        }
       })
       const requests = PROBE_ITERATIONS * ITERATION[variant].steps.length
       const prefix = PREFIXES[id]
@@ -240,14 +279,16 @@ try {
         p50Ms: median(s.p50),
         p99Ms: median(s.p99),
         redisCommandsPerRequest: Math.round((commands.length / requests) * 100) / 100,
-        bytesPerSession: prefix
-          ? await bytesPerSession(raw, prefix, () => setupCookie(base, variant))
-          : null,
+        bytesPerSession:
+          prefix && base
+            ? await bytesPerSession(raw, prefix, () => setupCookie(base, variant))
+            : null,
         cpuMsPerRequest: Math.round(median(s.cpu) * 1000) / 1000,
         redisUsecPerRequest: Math.round((s.redis.usec / Math.max(1, s.redis.requests)) * 100) / 100,
         redisCallsPerRequest:
           Math.round((s.redis.calls / Math.max(1, s.redis.requests)) * 100) / 100,
-        storesInRedis: prefix !== undefined || id === 'this-upstash-gateway',
+        storesInRedis:
+          prefix !== undefined || id === 'this-upstash-gateway' || isGatewayContender(id),
         xFloor: ratioTo(id, 'floor'),
         xExpressSession: ratioTo(id, 'express-session-connect-redis'),
       })
@@ -291,7 +332,8 @@ function commandStats(info: string): { usec: number; calls: number } {
   let usec = 0
   let calls = 0
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
-    if (match[1] === 'info' || match[1] === 'config') continue
+    // the bench's own INFO, CONFIG RESETSTAT, and the PING that tells the gateway is idle
+    if (match[1] === 'info' || match[1] === 'config' || match[1] === 'ping') continue
     calls += Number(match[2])
     usec += Number(match[3])
   }
@@ -355,7 +397,21 @@ function drive(base: string, variant: Variant, cookie: string, seconds: number) 
   })
 }
 
-/** A Cookie header from Set-Cookie values (name=value of each, attributes dropped). */
+/** Drives the gateway with one request, over and over, on every connection. */
+function driveGateway(request: GatewayRequest, seconds: number) {
+  return autocannon({ ...request, connections: CONNECTIONS, duration: seconds })
+}
+
+/**
+ * Resolves once the gateway has answered what autocannon left in flight: a moment for the
+ * last requests to reach Redis, then a PING behind them on the gateway's one connection.
+ */
+async function gatewayIdle(request: GatewayRequest): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  const res = await fetch(request.url, { ...request, body: '["PING"]' })
+  await res.arrayBuffer()
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)

@@ -44,6 +44,19 @@ const COUNT_OPTION: Record<string, number> = {
 /** Commands where `COUNT 0` means every element, not none. */
 const ZERO_IS_ALL = new Set(['LPOS', 'XINFO'])
 
+/** Every command this module looks at (any other has nothing to refuse: checked first). */
+const CHECKED = new Set([
+  ...POSITIONAL_COUNT,
+  ...Object.keys(COUNT_OPTION),
+  'XREAD',
+  'XREADGROUP',
+  'COPY',
+  'WAIT',
+  'XPENDING',
+  'LMPOP',
+  'XINFO',
+])
+
 const isInteger = (text: string | undefined): text is string =>
   text !== undefined && /^-?\d+$/.test(text)
 
@@ -53,6 +66,7 @@ export function argumentProblem(
   limits: { maxWaitMs: number; maxCount: number },
 ): string | null {
   const { name, args } = command
+  if (!CHECKED.has(name)) return null
   const shown = name.toLowerCase()
   const max = limits.maxCount
   const countRefusal = `ERR '${shown}' COUNT is limited to 1..${max} through the gateway (GATEWAY_MAX_COUNT)`

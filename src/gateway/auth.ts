@@ -5,7 +5,7 @@
  * differ) and compared with `crypto.timingSafeEqual`, against every configured token, without an
  * early exit, so the timing says neither which token matched nor how much of one did.
  */
-import { createHash } from 'node:crypto'
+import * as nodeCrypto from 'node:crypto'
 import { timingSafeEqual } from '../util/compare.js'
 
 /** What a request may do. */
@@ -29,7 +29,14 @@ export interface Authenticator {
   check(authorization: string | undefined | null): Access | null
 }
 
-const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest()
+/** Node's one-shot hash (20.12+), a third of the cost of a Hash object per request. */
+const oneShot = (
+  nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }
+).hash
+const digest = (token: string): Uint8Array =>
+  oneShot
+    ? oneShot('sha256', token, 'buffer')
+    : nodeCrypto.createHash('sha256').update(token, 'utf8').digest()
 
 function validate(list: unknown, option: string, required: boolean): string[] {
   if (list === undefined && !required) return []

@@ -93,6 +93,20 @@ describe('npm run bench -- --quick', () => {
     expect(row('this-upstash-gateway', 'read')!.redisCommandsPerRequest).toBe(1)
     expect(row('this-upstash-gateway', 'write')!.redisCommandsPerRequest).toBe(1)
     expect(row('this-upstash-gateway', 'login')!.redisCommandsPerRequest).toBe(1)
+    // the gateway alone answered (the bench checks the value and the session before timing):
+    // one command per request reaches Redis (MONITOR, over a fixed number of requests)
+    for (const c of ['gateway', 'gateway-evalsha']) {
+      const r = row(c, 'read')
+      expect(r, c).toBeDefined()
+      expect(r!.rps, c).toBeGreaterThan(0)
+      expect(r!.p99Ms, c).toBeGreaterThanOrEqual(r!.p50Ms)
+      expect(r!.redisCommandsPerRequest, c).toBe(1)
+      expect(r!.bytesPerSession, c).toBeNull()
+    }
+    // Redis' own count (requests still in flight when a run ends add a few): at least the GET,
+    // and at least EVALSHA + the HGETALL inside the script
+    expect(row('gateway', 'read')!.redisCallsPerRequest).toBeGreaterThanOrEqual(1)
+    expect(row('gateway-evalsha', 'read')!.redisCallsPerRequest).toBeGreaterThanOrEqual(2)
     console.log(
       stdout
         .split('\n')
