@@ -139,11 +139,19 @@ export function twoFactorPage(state: {
   enrolled: boolean
   pending?: { secret: string; uri: string; qrSvg: string } | null
   fresh: boolean
+  /** This session signed in on a trusted device (no code asked). */
+  trusted?: boolean
   message?: string | undefined
   error?: string | undefined
 }): Page {
-  const { enrolled, pending, fresh, message, error } = state
-  const codeForm = (action: string, label: string) =>
+  const { enrolled, pending, fresh, trusted = false, message, error } = state
+  const rememberBox = html`<p>
+    <label
+      ><input type="checkbox" name="remember" value="on" /> Don't ask again on this device for 30
+      days</label
+    >
+  </p>`
+  const codeForm = (action: string, label: string, remember = false) =>
     html`<form method="post" action="${action}">
       <label for="code">Code from your authenticator app</label>
       <input
@@ -155,6 +163,7 @@ export function twoFactorPage(state: {
         maxlength="6"
         required
       />
+      ${remember ? rememberBox : ''}
       <p><button type="submit">${label}</button></p>
     </form>`
   return layout(
@@ -174,7 +183,11 @@ export function twoFactorPage(state: {
             ? html`<p>
                   An authenticator app is set up.${fresh ? ' You verified it recently.' : ''}
                 </p>
-                ${codeForm('/settings/2fa/verify', 'Verify')}
+                ${trusted ? html`<p>You signed in on a trusted device: no code was asked.</p>` : ''}
+                ${codeForm('/settings/2fa/verify', 'Verify', true)}
+                <form method="post" action="/settings/2fa/trusted/revoke">
+                  <button type="submit">Stop trusting every device</button>
+                </form>
                 ${
                   fresh
                     ? html`<form method="post" action="/settings/2fa/enrol">
