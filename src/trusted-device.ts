@@ -72,16 +72,19 @@ interface TrustClaims {
 /**
  * Creates the trusted-device helpers.
  *
- * @param options.keys the key ring (required); @param options.store the store (required)
+ * @param options.keys the key ring, required
+ * @param options.store the session's store, required
  * @param options.maxAge seconds a device stays trusted; default 30 days
+ * @param options.cookieName default `trusted-device` (sent as `__Host-trusted-device`)
  *
  * @example
  * ```ts
  * const devices = trustedDevices({ keys, store })
  * app.post('/2fa/verify', async (c) => {
  *   const s = c.get('session')
- *   const result = await otp.verify(s, (await c.req.parseBody()).code)
- *   if ((await c.req.parseBody()).remember === 'on') await devices.remember(c, s, result)
+ *   const form = await c.req.parseBody()
+ *   const result = await otp.verify(s, form.code)
+ *   if (form.remember === 'on') await devices.remember(c, s, result)
  *   return c.json(result, result.ok ? 200 : 401)
  * })
  * app.post('/login', async (c) => {
