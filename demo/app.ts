@@ -13,6 +13,7 @@ import {
 } from '../src/index.js'
 import { meetsMethod } from '../src/methods.js'
 import { totp, type TotpOptions } from '../src/totp.js'
+import { TRUSTED_METHOD, trustedDevices } from '../src/trusted-device.js'
 import type { SessionOptions } from '../src/runtime.js'
 import type { Store, StoreHealth } from '../src/store/types.js'
 import { withTimeout } from '../src/util/timeout.js'
@@ -74,6 +75,10 @@ export const DEMO_PERMISSIONS = {
 }
 /** How recent the second factor must be for a password change, seconds. */
 const FRESH_AUTH = { maxAge: 300, methods: ['otp'] }
+/** An operation that always asks for the code, even after a sign-in on a trusted device. */
+const ALWAYS_FRESH = { ...FRESH_AUTH, alwaysFresh: true }
+/** How long "don't ask again on this device" lasts: 30 days. */
+const TRUSTED_DEVICE_SECONDS = 30 * 86_400
 const PREF_VALUE_MAX = 1024
 /**
  * The largest body the demo reads: its largest legal form is a 256-character password (or a
@@ -228,15 +233,23 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     freshAuthMaxAge: FRESH_AUTH.maxAge,
     ...options.twoFactor,
   })
+  const devices = trustedDevices({
+    keys: options.keys,
+    store,
+    maxAge: TRUSTED_DEVICE_SECONDS,
+    insecureLocalhost: options.insecureLocalhost ?? false,
+  })
+  /** The step-up form's "don't ask again on this device" box. */
+  const wantsTrust = (form: Record<string, unknown>) =>
+    form.remember === 'on' || form.remember === '1' || form.remember === 'true'
+  /** Ends trust in every device of the user, then every session (log out everywhere). */
+  const logoutEverywhere = async (c: Context<SessionEnv<DemoData>>) => {
+    const s = c.get('session')
+    await devices.revoke(s, { sessions: false })
+    devices.forget(c)
+    return s.destroyAll()
+  }
   const status = (reason: string) => (reason === 'rate-limited' || reason === 'locked' ? 429 : 401)
-  /**
-   * The step-up form's code: six digits are a TOTP code, anything else a backup code. Both
-   * meet `requireFreshAuth({ methods: ['otp'] })`.
-   */
-  const stepUp = (s: SessionEnv<DemoData>['Variables']['session'], code: unknown) =>
-    typeof code === 'string' && /^\s*\d{6}\s*$/.test(code)
-      ? otp.verify(s, code)
-      : otp.backupCodes.verify(s, code)
   /** What a refused code tells the user. */
   const refusal = (result: { reason: string; retryAfterSeconds?: number }) =>
     result.reason === 'locked'
@@ -277,7 +290,13 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
       return c.html(loginPage('Too many failed sign-ins. Try again later.'), 429)
     }
     if (checked.kind === 'wrong') return c.html(loginPage('Wrong username or password.'), 401)
-    c.get('session').authenticate(form.username as string, { roles: checked.roles, amr: ['pwd'] })
+    const s = c.get('session')
+    // a device trusted by this user's step-up stands in for the code at this sign-in
+    const trusted = await devices.recognise(c, s, form.username as string)
+    s.authenticate(form.username as string, {
+      roles: checked.roles,
+      amr: trusted ? ['pwd', 'trusted'] : ['pwd'],
+    })
     return c.redirect('/', 303)
   })
 
@@ -330,7 +349,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     return c.html(sessionsPage(s.userId!, await s.listSessions(), message))
   })
   app.post('/settings/sessions/logout-all', requireSession(), async (c) => {
-    await c.get('session').destroyAll()
+    await logoutEverywhere(c)
     return c.redirect('/', 303)
   })
   app.post('/settings/sessions/:id/revoke', requireSession(), async (c) => {
@@ -355,6 +374,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
         meetsMethod(info.amr, 'otp') &&
         s.now() - (info.authTime ?? 0) < FRESH_AUTH.maxAge * 1000,
       backupCodesLeft: await otp.backupCodes.remaining(s),
+      trusted: !!info?.amr.includes(TRUSTED_METHOD),
     }
   }
   app.get('/settings/2fa', requireSession(), async (c) => {
@@ -392,7 +412,10 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   app.post('/settings/2fa/disable', requireSession(), async (c) => {
     const s = c.get('session')
     const result = await otp.disable(s)
-    if (result.ok) s.flash('2fa', 'Authenticator app removed.')
+    if (result.ok) {
+      await devices.revoke(s)
+      s.flash('2fa', 'Authenticator app removed.')
+    }
     return c.redirect('/settings/2fa', 303)
   })
   app.post('/settings/2fa/backup-codes', requireSession(), async (c) => {
@@ -407,12 +430,43 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
       return c.html(twoFactorPage({ ...(await twoFactorState(s)), error }), 401)
     }
   })
+  app.post('/settings/2fa/trusted/revoke', requireSession(), async (c) => {
+    const s = c.get('session')
+    await devices.revoke(s)
+    devices.forget(c)
+    s.flash('2fa', 'No device is trusted any more.')
+    return c.redirect('/settings/2fa', 303)
+  })
+  /**
+   * Confirms an enrolment or verifies a code: six digits are a TOTP code, anything else a
+   * backup code (both meet `requireFreshAuth({ methods: ['otp'] })`). A replaced factor ends the
+   * trust of every device; a verification with the "don't ask again" box trusts this one.
+   */
+  const stepUp = async (
+    c: Context<SessionEnv<DemoData>>,
+    step: 'confirm' | 'verify',
+    form: Record<string, unknown>,
+  ) => {
+    const s = c.get('session')
+    if (step === 'confirm') {
+      const replacing = await otp.isEnrolled(s)
+      const result = await otp.confirmEnrolment(s, form.code)
+      if (result.ok && replacing) await devices.revoke(s)
+      return result
+    }
+    const code = form.code
+    const result =
+      typeof code === 'string' && /^\s*\d{6}\s*$/.test(code)
+        ? await otp.verify(s, code)
+        : await otp.backupCodes.verify(s, code)
+    if (wantsTrust(form)) await devices.remember(c, s, result)
+    return result
+  }
   for (const step of ['confirm', 'verify'] as const) {
     app.post(`/settings/2fa/${step}`, requireSession(), async (c) => {
       const s = c.get('session')
-      const code = (await readForm(c)).code
-      const result =
-        step === 'confirm' ? await otp.confirmEnrolment(s, code) : await stepUp(s, code)
+      const form = await readForm(c)
+      const result = await stepUp(c, step, form)
       if (result.ok && step === 'confirm') {
         // the enrolment offers backup codes: shown once, on this page
         const backupCodes = await otp.backupCodes.generate(s)
@@ -442,14 +496,12 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
       refused.headers,
     )
   })
-  app.post('/api/2fa/confirm', requireSession(), async (c) => {
-    const result = await otp.confirmEnrolment(c.get('session'), (await readForm(c)).code)
-    return result.ok ? c.json(result) : c.json(result, status(result.reason), retryAfter(result))
-  })
-  app.post('/api/2fa/verify', requireSession(), async (c) => {
-    const result = await stepUp(c.get('session'), (await readForm(c)).code)
-    return result.ok ? c.json(result) : c.json(result, status(result.reason), retryAfter(result))
-  })
+  for (const step of ['confirm', 'verify'] as const) {
+    app.post(`/api/2fa/${step}`, requireSession(), async (c) => {
+      const result = await stepUp(c, step, await readForm(c))
+      return result.ok ? c.json(result) : c.json(result, status(result.reason), retryAfter(result))
+    })
+  }
   // Backup codes: how many are left; a new set (needs a fresh verification, 401 without).
   app.get('/api/2fa/backup-codes', requireSession(), async (c) =>
     c.json({ remaining: await otp.backupCodes.remaining(c.get('session')) }),
@@ -458,8 +510,16 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     c.json({ codes: await otp.backupCodes.generate(c.get('session')) }),
   )
   app.post('/api/2fa/disable', requireSession(), async (c) => {
-    const result = await otp.disable(c.get('session'))
+    const s = c.get('session')
+    const result = await otp.disable(s)
+    if (result.ok) await devices.revoke(s)
     return result.ok ? c.json(result) : c.json(result, 409)
+  })
+  app.post('/api/2fa/trusted/revoke', requireSession(), async (c) => {
+    const s = c.get('session')
+    await devices.revoke(s)
+    devices.forget(c)
+    return c.json({ ok: true })
   })
 
   // The sensitive operation: needs a second factor within the last 5 minutes.
@@ -473,6 +533,14 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
     // the demo keeps its fixed passwords; a real app stores a hash here, then:
     const others = await c.get('session').destroyOthers()
     return c.json({ ok: true, otherSessionsEnded: others })
+  })
+  // Changing where account recovery goes: always the code itself, never a trusted device.
+  app.post('/api/email', requireFreshAuth(ALWAYS_FRESH), async (c) => {
+    const email = (await readForm(c)).email
+    if (typeof email !== 'string' || !/^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email))
+      return c.json({ error: 'form field "email": an e-mail address' }, 400)
+    // the demo keeps no addresses; a real app stores it here
+    return c.json({ ok: true })
   })
   app.get('/settings/password', requireSession(), (c) => c.html(passwordPage()))
   app.post('/settings/password', requireFreshAuth(FRESH_AUTH), async (c) => {
@@ -513,7 +581,7 @@ export function createDemoApp(options: DemoOptions): Hono<SessionEnv<DemoData>> 
   app.post('/api/logout-all', async (c) => {
     const s = c.get('session')
     if (s.userId === undefined) return c.json({ error: 'not signed in' }, 401)
-    return c.json({ destroyed: await s.destroyAll() })
+    return c.json({ destroyed: await logoutEverywhere(c) })
   })
 
   app.put('/api/prefs/:name', async (c) => {

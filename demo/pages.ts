@@ -143,11 +143,28 @@ export function twoFactorPage(state: {
   backupCodesLeft?: number | null
   /** A new set of backup codes, shown once. */
   backupCodes?: string[] | undefined
+  /** This session signed in on a trusted device (no code asked). */
+  trusted?: boolean
   message?: string | undefined
   error?: string | undefined
 }): Page {
-  const { enrolled, pending, fresh, backupCodesLeft = null, backupCodes, message, error } = state
-  const codeForm = (action: string, label: string) =>
+  const {
+    enrolled,
+    pending,
+    fresh,
+    backupCodesLeft = null,
+    backupCodes,
+    trusted = false,
+    message,
+    error,
+  } = state
+  const rememberBox = html`<p>
+    <label
+      ><input type="checkbox" name="remember" value="on" /> Don't ask again on this device for 30
+      days</label
+    >
+  </p>`
+  const codeForm = (action: string, label: string, remember = false) =>
     html`<form method="post" action="${action}">
       <label for="code">Code from your authenticator app</label>
       <input
@@ -159,12 +176,14 @@ export function twoFactorPage(state: {
         maxlength="6"
         required
       />
+      ${remember ? rememberBox : ''}
       <p><button type="submit">${label}</button></p>
     </form>`
   // the step-up form takes a backup code too (letters, an optional dash)
   const stepUpForm = html`<form method="post" action="/settings/2fa/verify">
     <label for="code">Code from your authenticator app, or a backup code</label>
     <input id="code" name="code" autocomplete="one-time-code" maxlength="16" required />
+    ${rememberBox}
     <p><button type="submit">Verify</button></p>
   </form>`
   const newCodes = backupCodes
@@ -209,7 +228,11 @@ export function twoFactorPage(state: {
           : enrolled
             ? html`${newCodes}
                 <p>An authenticator app is set up.${fresh ? ' You verified it recently.' : ''}</p>
+                ${trusted ? html`<p>You signed in on a trusted device: no code was asked.</p>` : ''}
                 ${stepUpForm} ${backupSection}
+                <form method="post" action="/settings/2fa/trusted/revoke">
+                  <button type="submit">Stop trusting every device</button>
+                </form>
                 ${
                   fresh
                     ? html`<form method="post" action="/settings/2fa/enrol">

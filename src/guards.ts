@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { AccessError, SessionRequiredError } from './errors.js'
-import { meetsMethod } from './methods.js'
 import type { SessionEnv } from './middleware.js'
+import { satisfiesMethod } from './trusted-device.js'
 
 export { AccessError } from './errors.js'
 
@@ -76,6 +76,11 @@ export interface FreshAuthOptions {
    * code (`backup`) counts as `otp`.
    */
   methods?: string[]
+  /**
+   * Always ask for the factor itself: a sign-in on a trusted device (`amr` `trusted`) does not
+   * stand in for `otp`. Default false: within `maxAge` of such a sign-in it does.
+   */
+  alwaysFresh?: boolean
 }
 
 /**
@@ -83,13 +88,18 @@ export interface FreshAuthOptions {
  * seconds with every method in `methods` (a second factor, by default). The body says why:
  * `{ code: 'ERR_STEP_UP_REQUIRED', reason: 'missing-method' | 'stale' | 'no-session', methods, maxAge }`.
  *
+ * A sign-in on a trusted device (`trustedDevices()`: `amr` `['pwd', 'trusted']`) counts for
+ * `otp` as a code typed at that sign-in would: within `maxAge` of it, and not at all with
+ * `alwaysFresh: true`.
+ *
  * @example
  * ```ts
  * app.post('/api/password', requireFreshAuth({ maxAge: 300, methods: ['otp'] }), handler)
+ * app.post('/api/email', requireFreshAuth({ maxAge: 300, alwaysFresh: true }), handler)
  * ```
  */
 export const requireFreshAuth = (options: FreshAuthOptions = {}): MiddlewareHandler<SessionEnv> => {
-  const { maxAge = 300, methods = ['otp'] } = options
+  const { maxAge = 300, methods = ['otp'], alwaysFresh = false } = options
   if (!(maxAge > 0)) throw new Error('requireFreshAuth() option "maxAge" must be positive seconds')
   const refuse = (reason: string) =>
     new AccessError(401, 'ERR_STEP_UP_REQUIRED', 'Recent authentication required', {
@@ -101,7 +111,8 @@ export const requireFreshAuth = (options: FreshAuthOptions = {}): MiddlewareHand
     const s = c.get('session')
     const info = await s.info()
     if (!info?.userId) throw refuse('no-session')
-    if (!methods.every((m) => meetsMethod(info.amr, m))) throw refuse('missing-method')
+    if (!methods.every((m) => satisfiesMethod(info.amr, m, alwaysFresh)))
+      throw refuse('missing-method')
     if (info.authTime === undefined || s.now() - info.authTime > maxAge * 1000)
       throw refuse('stale')
     await next()

@@ -28,3 +28,9 @@ export {
   requireFreshAuth,
   type FreshAuthOptions,
 } from './guards.js'
+export {
+  trustedDevices,
+  TRUSTED_METHOD,
+  type TrustedDevices,
+  type TrustedDeviceOptions,
+} from './trusted-device.js'

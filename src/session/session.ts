@@ -63,6 +63,15 @@ export class Session<Data extends SessionData = SessionData> {
     return this.#s.liveKey?.uid
   }
 
+  /**
+   * The store id of the session the token names (as `info().id`, no store call): a hint, as
+   * {@link userId} is. Give it as the actor of a per-user store call, which checks it is live.
+   */
+  get id(): string | undefined {
+    this.#s.touch()
+    return this.#s.liveKey?.id
+  }
+
   /** Reads one field. */
   get<K extends keyof Data & string>(name: K): Promise<Data[K] | undefined> {
     // not an async function: the read is the hot path, and a returned promise costs extra ticks

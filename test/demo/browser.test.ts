@@ -2,7 +2,8 @@
  * The demo's flows in headless Chromium (playwright-core + Debian's /usr/bin/chromium) against
  * the Node demo as a child process on a real redis-server: login, counter across reloads, cookie
  * flags (C1) in localhost dev mode and over HTTPS, a second device revoked from the first (L7),
- * TOTP enrolment and step-up before a password change (A3), the admin dashboard's live numbers,
+ * TOTP enrolment and step-up before a password change (A3), a trusted device that skips the code
+ * at the next sign-in, the admin dashboard's live numbers,
  * logout (C5). Screenshots of every page go to test-artifacts/screenshots/ (git-ignored).
  */
 import { TOTP } from 'otpauth'
@@ -193,6 +194,43 @@ describe('browser: the Node demo on localhost (dev mode, Redis store)', () => {
     await adminPage.goto(`${demo.origin}/`)
     await screenshot(adminPage, 'home-phone')
     await admin.close()
+  })
+
+  it("trusted device: the step-up form's box; the next sign-in changes the password with no code", async () => {
+    const tablet = await browser.newContext({ viewport: DESKTOP })
+    const tab = await tablet.newPage()
+    await signIn(tab, demo.origin, 'admin')
+    await tab.goto(`${demo.origin}/settings/2fa`)
+    await tab.getByLabel('Your password, to set up an authenticator app').fill('admin-password')
+    await tab.getByRole('button', { name: 'Set up an authenticator app' }).click()
+    const totp = new TOTP({ secret: (await tab.locator('figcaption code').textContent())!.trim() })
+    await tab.getByLabel('Code from your authenticator app').fill(totp.generate())
+    await tab.getByRole('button', { name: 'Confirm' }).click()
+    await expect
+      .poll(() => tab.getByRole('status').textContent())
+      .toBe('Authenticator app set up and verified.')
+    await tab
+      .getByLabel('Code from your authenticator app')
+      .fill(totp.generate({ timestamp: Date.now() + 30_000 }))
+    await tab.getByLabel("Don't ask again on this device for 30 days").check()
+    await screenshot(tab, '2fa-trust-desktop')
+    await tab.getByRole('button', { name: 'Verify' }).click()
+    await expect.poll(() => tab.getByRole('status').textContent()).toBe('Verified.')
+    const trust = (await tablet.cookies()).find((c) => c.name === 'trusted-device')!
+    expect(trust).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' })
+    expect(trust.expires * 1000 - Date.now()).toBeGreaterThan(29 * 86_400_000)
+
+    // signed out and in again: no code asked for the password change
+    await tab.goto(`${demo.origin}/`)
+    await tab.getByRole('button', { name: 'Sign out' }).click()
+    await signIn(tab, demo.origin, 'admin')
+    await tab.goto(`${demo.origin}/settings/2fa`)
+    expect(await tab.getByText('You signed in on a trusted device').count()).toBe(1)
+    await tab.goto(`${demo.origin}/settings/password`)
+    await tab.getByLabel('New password (at least 12 characters)').fill('a new long password')
+    await tab.getByRole('button', { name: 'Change password' }).click()
+    await expect.poll(() => tab.getByRole('status').textContent()).toBe('Password changed.')
+    await tablet.close()
   })
 
   it('C5: signing out clears the cookie and the session', async () => {

@@ -41,6 +41,7 @@ describe('attack: a devices listing is cacheable', () => {
   const uses: Record<string, (s: S) => unknown> = {
     isNew: (s) => s.isNew,
     userId: (s) => s.userId,
+    id: (s) => s.id,
     get: (s) => s.get('a'),
     has: (s) => s.has('a'),
     all: (s) => s.all(),
