@@ -56,12 +56,20 @@ const ITERATION: Record<Variant, { steps: Step[]; setupCookie: boolean }> = {
 }
 const THIS: Id[] = ['this-ioredis', 'this-upstash-gateway', 'this-memory']
 const WHO: Record<Variant, Id[]> = {
-  read: [...THIS, 'express-session-connect-redis', 'hono-sessions', 'hono-session', 'floor'],
+  read: [
+    ...THIS,
+    'express-session-connect-redis',
+    'better-auth',
+    'hono-sessions',
+    'hono-session',
+    'floor',
+  ],
   write: [...THIS, 'express-session-connect-redis', 'hono-sessions', 'hono-session', 'floor'],
   'write-get-set': THIS,
   'write-blind': THIS,
   'many-fields': [...THIS, 'express-session-connect-redis'],
-  login: [...THIS, 'express-session-connect-redis'],
+  // better-auth: a signed-in session read and sign-in + sign-out; it has no counter to write
+  login: [...THIS, 'express-session-connect-redis', 'better-auth'],
 }
 
 /** Starts a child that prints `READY` (or a JSON line) and resolves with that line. */
@@ -250,6 +258,7 @@ try {
         storesInRedis: prefix !== undefined || id === 'this-upstash-gateway',
         xFloor: ratioTo(id, 'floor'),
         xExpressSession: ratioTo(id, 'express-session-connect-redis'),
+        xBetterAuth: ratioTo(id, 'better-auth'),
       })
     }
   }
