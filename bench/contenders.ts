@@ -225,6 +225,9 @@ export const contenders = {
   'express-session-connect-redis': (c: ContenderConfig) => expressSession(c.redisUrl),
   'hono-sessions': () => honoSessions(),
   'hono-session': () => honoSession(),
+  // loaded only when it runs: its dependencies (better-sqlite3, a native module) stay out of the rest
+  'better-auth': async (c: ContenderConfig) =>
+    (await import('./better-auth.js')).betterAuthContender(c.redisUrl),
   floor: (c: ContenderConfig) => floor(c.redisUrl),
 } satisfies Record<string, (c: ContenderConfig) => Handler | Promise<Handler>>
 
@@ -233,5 +236,6 @@ export const PREFIXES: Record<string, string> = {
   'this-ioredis': 'b1:',
   'this-upstash-gateway': 'b2:',
   'express-session-connect-redis': 'es:',
+  'better-auth': 'ba:',
   floor: 'floor:',
 }

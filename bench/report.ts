@@ -18,6 +18,8 @@ export interface Row {
   xFloor: number | null
   /** The same against express-session + connect-redis. */
   xExpressSession: number | null
+  /** The same against better-auth (the variants it runs: read, login). */
+  xBetterAuth: number | null
 }
 
 /** Variants compared with the baselines of another (the same work done differently). */
@@ -50,9 +52,20 @@ export function report(
       `| ${r.variant} | ${name} | ${Math.round(r.rps)} | ${r.p50Ms} | ${r.p99Ms} | ${show(xFloor)} | ${show(xExpress)} | ${r.redisCommandsPerRequest} | ${r.redisUsecPerRequest} | ${r.bytesPerSession ?? '-'} | ${r.cpuMsPerRequest} |`,
     )
   }
+  const against = rows.filter((r) => r.xBetterAuth !== null && r.contender !== 'better-auth')
+  if (against.length) {
+    lines.push(
+      '',
+      "Against better-auth, in the variants it runs (req/s over better-auth's in the same round, median):",
+      '',
+      '| variant | contender | x better-auth |',
+      '| --- | --- | ---: |',
+      ...against.map((r) => `| ${r.variant} | ${r.contender} | ${show(r.xBetterAuth)} |`),
+    )
+  }
   const json = rows.map(
-    ({ storesInRedis: _s, xFloor: _f, xExpressSession: _e, ...r }) =>
-      r as Omit<Row, 'storesInRedis' | 'xFloor' | 'xExpressSession'>,
+    ({ storesInRedis: _s, xFloor: _f, xExpressSession: _e, xBetterAuth: _b, ...r }) =>
+      r as Omit<Row, 'storesInRedis' | 'xFloor' | 'xExpressSession' | 'xBetterAuth'>,
   )
   return { markdown: lines.join('\n') + '\n', json }
 }

@@ -79,6 +79,7 @@ const WHO: Record<Variant, Id[]> = {
   read: [
     ...THIS,
     'express-session-connect-redis',
+    'better-auth',
     'hono-sessions',
     'hono-session',
     'floor',
@@ -89,7 +90,8 @@ const WHO: Record<Variant, Id[]> = {
   'write-get-set': THIS,
   'write-blind': THIS,
   'many-fields': [...THIS, 'express-session-connect-redis'],
-  login: [...THIS, 'express-session-connect-redis'],
+  // better-auth: a signed-in session read and sign-in + sign-out; it has no counter to write
+  login: [...THIS, 'express-session-connect-redis', 'better-auth'],
 }
 
 /** Starts a child that prints `READY` (or a JSON line) and resolves with that line. */
@@ -291,6 +293,7 @@ try {
           prefix !== undefined || id === 'this-upstash-gateway' || isGatewayContender(id),
         xFloor: ratioTo(id, 'floor'),
         xExpressSession: ratioTo(id, 'express-session-connect-redis'),
+        xBetterAuth: ratioTo(id, 'better-auth'),
       })
     }
   }
