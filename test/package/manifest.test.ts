@@ -26,7 +26,8 @@ function importedBySrc(): Set<string> {
     const code = readFileSync(path.join('src', file), 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '')
-    for (const [, spec] of code.matchAll(/(?:from|import\()\s*'([^.'][^']*)'/g)) {
+    // `from '...'` of an import or export statement (not a string such as '--read-from')
+    for (const [, spec] of code.matchAll(/(?:^|[\s}])(?:from\s+|import\(\s*)'([^.'][^']*)'/gm)) {
       const parts = spec!.split('/')
       names.add(spec!.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!)
     }
