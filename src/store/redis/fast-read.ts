@@ -14,12 +14,10 @@
 import type { LoadOptions, LoadResult, MovedResult } from '../types.js'
 import { decodeSession, PoisonedSessionError } from './codec.js'
 import { ALIAS_FIELD, META_FIELDS } from './layout.js'
+import { NOT_A_SESSION } from './replies.js'
 
 /** Reads a whole hash (`HGETALL`): a flat `[field, value, ...]` list; rejects on an error reply. */
 export type HashRead = (key: string) => Promise<unknown>
-
-/** The load script's words for a poisoned entry (see `replies.ts`). */
-const NOT_A_SESSION = 'session entry is not a valid session hash'
 
 /** How many sessions' last seen deadlines one store remembers. */
 const REMEMBERED = 4096

@@ -26,10 +26,12 @@ export function live(reply: unknown): unknown {
   return reply
 }
 
+/** What a poisoned entry is called, by the scripts' reply and by the plain read alike. */
+export const NOT_A_SESSION = 'session entry is not a valid session hash'
+
 /** Throws the typed error of a refusal every session script may answer with. */
 export function refusals(reply: unknown, maxDataBytes?: number): void {
-  if (reply === POISONED)
-    throw new PoisonedSessionError('session entry is not a valid session hash')
+  if (reply === POISONED) throw new PoisonedSessionError(NOT_A_SESSION)
   if (reply === TOO_LARGE) throw new SessionLimitError(`session data exceeds ${maxDataBytes} bytes`)
   if (reply === EXISTS) throw new StoreError('session id collision: the key already exists')
 }
