@@ -23,7 +23,7 @@ const PREFIX = 'cap:'
 
 const server = await startRedis()
 const raw = new Redis({ port: server.port, host: server.host })
-const store = ioredisStore({ url: server.url, prefix: PREFIX })
+const store = ioredisStore({ url: server.url, prefix: PREFIX, plainReads: true })
 let seq = 0
 const newId = () => `${(seq++).toString(36)}`.padStart(43, 'c')
 const now = Date.now()

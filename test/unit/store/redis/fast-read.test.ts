@@ -16,8 +16,8 @@ const noExtend = (now: number) => ({ now, extendIfBefore: 0, extendTo: 0 })
 
 async function twoInstances() {
   const server = await startRedis()
-  const a = ioredisStore({ url: server.url, prefix: PREFIX })
-  const b = ioredisStore({ url: server.url, prefix: PREFIX })
+  const a = ioredisStore({ url: server.url, prefix: PREFIX, plainReads: true })
+  const b = ioredisStore({ url: server.url, prefix: PREFIX, plainReads: true })
   const raw = new Redis({ port: server.port, host: server.host })
   // load the scripts once, so that no NOSCRIPT retry shows on the wire below
   const warm = { id: newId(), uid: 'warm' }
