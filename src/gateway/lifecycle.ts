@@ -2,13 +2,19 @@
  * The life of requests in the gateway: admission (refused once closing), a deadline per request,
  * and draining the requests in flight on close.
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context, Next } from 'hono'
 import { withTimeout } from '../util/timeout.js'
 import { ExecutionProblem } from './execute.js'
 
 export interface Lifecycle {
-  /** Counts requests in flight; answers 503 once `close()` was called. */
-  admission: MiddlewareHandler
+  /**
+   * The handler, counted while in flight, answering 503 once `close()` was called. A wrapper per
+   * route rather than a `*` middleware: a request that matches one route then skips Hono's
+   * middleware chain (one promise chain fewer on every request).
+   */
+  admit<R extends Response | void>(
+    handler: (c: Context, next: Next) => R | Promise<R>,
+  ): (c: Context, next: Next) => Promise<R | Response>
   /** Resolves when no request is in flight, or after `graceMs`; idempotent. */
   close(): Promise<void>
 }
@@ -21,17 +27,18 @@ export function createLifecycle(graceMs: number): Lifecycle {
   let closed: Promise<void> | undefined
 
   return {
-    admission: async function admission(c, next) {
-      if (closing) {
-        return c.json({ error: 'ERR gateway is shutting down' }, 503, { Connection: 'close' })
-      }
-      inFlight++
-      try {
-        await next()
-      } finally {
-        if (--inFlight === 0) drained?.()
-      }
-    },
+    admit: (handler) =>
+      async function admitted(c, next) {
+        if (closing) {
+          return c.json({ error: 'ERR gateway is shutting down' }, 503, { Connection: 'close' })
+        }
+        inFlight++
+        try {
+          return await handler(c, next)
+        } finally {
+          if (--inFlight === 0) drained?.()
+        }
+      },
     close() {
       closing = true
       closed ??= new Promise<void>((resolve) => {

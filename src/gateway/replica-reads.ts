@@ -67,7 +67,8 @@ export interface ReadRouterOptions {
 export interface ReadRouter {
   /**
    * Runs `work` (which sends its commands at once, on the client it is given) on the primary or
-   * a replica, and sets the response's token (`c.header`) to the offset its answer reflects.
+   * a replica, and records the response's token ({@link ReadRouter.tokenOf}): the offset its
+   * answer reflects.
    */
   run(
     c: Context,
@@ -76,6 +77,8 @@ export interface ReadRouter {
   ): Promise<Outcome[]>
   /** Sets the token of a response that ran nothing (refused, failed, timed out); once per request. */
   settle(c: Context): void
+  /** The token the response carries, once `run` or `settle` set it (none on a Cluster). */
+  tokenOf(c: Context): string | undefined
 }
 
 /**
@@ -89,24 +92,24 @@ export interface ReadRouter {
  */
 export function createReadRouter({ primary, replicas, readFrom }: ReadRouterOptions): ReadRouter {
   if (isCluster(primary)) {
-    return { run: (_c, _commands, work) => work(primary), settle() {} }
+    return { run: (_c, _commands, work) => work(primary), settle() {}, tokenOf: () => undefined }
   }
   const after: OffsetAfter = offsetAfter(primary)
   /** The highest offset measured so far (a lower bound of the primary's). */
   let seen = -1
   void after().then((offset) => offset !== undefined && offset > seen && (seen = offset))
-  const settled = new WeakSet<Request>()
-  /** Sets the header once: the offset measured, else the request's token or `seen`. */
+  /** Each request's token (null: none to send), set once. */
+  const tokens = new WeakMap<Request, string | null>()
+  /** Sets the token once: the offset measured, else the request's token or `seen`. */
   const settle = (c: Context, measured?: number) => {
-    if (settled.has(c.req.raw)) return // a timed-out request's answer has left already
-    settled.add(c.req.raw)
+    if (tokens.has(c.req.raw)) return // a timed-out request's answer has left already
     if (measured !== undefined) {
       if (measured > seen) seen = measured
-      return c.header(SYNC_TOKEN_HEADER, String(measured))
+      return void tokens.set(c.req.raw, String(measured))
     }
     const { offset, token } = wantedOffset(c.req.header(SYNC_TOKEN_HEADER))
-    if (token !== undefined && offset > seen) c.header(SYNC_TOKEN_HEADER, token)
-    else if (seen >= 0) c.header(SYNC_TOKEN_HEADER, String(seen))
+    if (token !== undefined && offset > seen) tokens.set(c.req.raw, token)
+    else tokens.set(c.req.raw, seen >= 0 ? String(seen) : null)
   }
 
   let turn = 0
@@ -169,5 +172,6 @@ export function createReadRouter({ primary, replicas, readFrom }: ReadRouterOpti
       return done
     },
     settle,
+    tokenOf: (c) => tokens.get(c.req.raw) ?? undefined,
   }
 }

@@ -24,16 +24,18 @@ export interface RequestLimits {
   maxArrayLength: number
 }
 
+function tooLarge(maxBodyBytes: number): RequestProblem {
+  return new RequestProblem(413, `ERR request body exceeds the limit of ${maxBodyBytes} bytes`)
+}
+
 /**
  * Reads the body as bytes, refusing it as soon as it is known to exceed `maxBodyBytes`:
  * from `Content-Length` when the client declared one (HTTP then frames the body by it), else
  * by counting while reading (chunked bodies).
  */
 export async function readBody(request: Request, maxBodyBytes: number): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new RequestProblem(413, `ERR request body exceeds the limit of ${maxBodyBytes} bytes`)
   const declared = request.headers.get('content-length')
-  if (declared !== null && Number(declared) > maxBodyBytes) throw tooLarge()
+  if (declared !== null && Number(declared) > maxBodyBytes) throw tooLarge(maxBodyBytes)
   if (declared !== null && /^\d+$/.test(declared)) {
     // HTTP frames the body by its declared length, within the limit: read it in one go
     // (on @hono/node-server straight from the socket, without building a web stream)
@@ -43,7 +45,7 @@ export async function readBody(request: Request, maxBodyBytes: number): Promise<
         throw new RequestProblem(400, 'ERR the request body ended before its Content-Length')
       }),
     )
-    if (body.byteLength > maxBodyBytes) throw tooLarge()
+    if (body.byteLength > maxBodyBytes) throw tooLarge(maxBodyBytes)
     return body
   }
   if (!request.body) return new Uint8Array(0)
@@ -56,7 +58,7 @@ export async function readBody(request: Request, maxBodyBytes: number): Promise<
     size += value.byteLength
     if (size > maxBodyBytes) {
       await reader.cancel().catch(() => {})
-      throw tooLarge()
+      throw tooLarge(maxBodyBytes)
     }
     chunks.push(value)
   }

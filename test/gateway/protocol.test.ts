@@ -402,6 +402,30 @@ describe('gateway input validation', () => {
     expect(res.status).toBe(405)
     expect(res.body.error).toMatch(/method not allowed/)
   })
+
+  it('marks every answer JSON and never cached, whatever route or status gave it', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` }
+    const asked: [string, RequestInit, number][] = [
+      ['/', { method: 'POST', headers: auth, body: '["GET","x"]' }, 200],
+      ['/pipeline', { method: 'POST', headers: auth, body: '[["GET","x"]]' }, 200],
+      ['/multi-exec', { method: 'POST', headers: auth, body: '[["GET","x"]]' }, 200],
+      ['/get/x', { headers: auth }, 200],
+      ['/get/x', { method: 'HEAD', headers: auth }, 200],
+      ['/', { method: 'POST', headers: auth, body: '["FLUSHALL"]' }, 400],
+      ['/', { method: 'POST', headers: auth, body: 'not json' }, 400],
+      ['/', { method: 'POST', body: '["GET","x"]' }, 401],
+      ['/get/x', {}, 401],
+      ['/', { method: 'POST', headers: auth, body: 'x'.repeat(1024 * 1024 + 1) }, 413],
+    ]
+    for (const [path, init, status] of asked) {
+      const res = await fetch(gw.url + path, init)
+      const what = `${init.method ?? 'GET'} ${path} -> ${res.status}`
+      expect(res.status, what).toBe(status)
+      expect(res.headers.get('cache-control'), what).toBe('no-store')
+      expect(res.headers.get('content-type'), what).toBe('application/json')
+      await res.arrayBuffer()
+    }
+  })
 })
 
 describe('gateway configuration and lifecycle', () => {
