@@ -210,6 +210,8 @@ export const contenders = {
         ...(TIMEOUT_MS && { commandTimeoutMs: TIMEOUT_MS, connectTimeoutMs: TIMEOUT_MS }),
         // BENCH_AUTO_PIPELINING=0: the store without write batching, one write per command
         ...(process.env.BENCH_AUTO_PIPELINING === '0' && { autoPipelining: false }),
+        // BENCH_PLAIN_READS=1: reads with no extension due as one HGETALL (the plainReads option)
+        ...(process.env.BENCH_PLAIN_READS === '1' && { plainReads: true }),
       }),
     ),
   'this-upstash-gateway': (c: ContenderConfig) =>

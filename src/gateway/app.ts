@@ -147,6 +147,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     maxSubscribers: options.maxSubscribers ?? 1000,
     denyCommands: options.denyCommands,
+    syncToken: (c) => {
+      reads.settle(c) // nothing ran: the request's token, or the last offset measured
+      return reads.tokenOf(c)
+    },
   })
 
   /**

@@ -23,6 +23,7 @@ import { withDeadline } from './lifecycle.js'
 import { commandFromPath, readBody, RequestProblem, type RequestLimits } from './request.js'
 import { countEvent, fitsOneLine, frame, HEARTBEAT, type SubscriptionKind } from './sse.js'
 import { openSubscriber, type Subscriber } from './subscriber.js'
+import { SYNC_TOKEN_HEADER } from './sync-token.js'
 
 export interface SubscriptionsOptions {
   redis: Redis | Cluster
@@ -36,6 +37,8 @@ export interface SubscriptionsOptions {
   denyCommands?: string[] | undefined
   /** How often each stream gets a comment and its connection a PING, milliseconds. Default 15000. */
   heartbeatMs?: number
+  /** The `Upstash-Sync-Token` of an answer past authentication (the gateway's read router). */
+  syncToken?: (c: Context) => string | undefined
 }
 
 export interface Subscriptions {
@@ -152,6 +155,12 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     return stream
   }
 
+  /** Every answer past authentication carries the sync token, as the other routes' do. */
+  const tokenHeader = (c: Context): Record<string, string> => {
+    const token = options.syncToken?.(c)
+    return token === undefined ? {} : { [SYNC_TOKEN_HEADER]: token }
+  }
+
   async function open(c: Context, kind: SubscriptionKind): Promise<Response> {
     if (closing) throw new ExecutionProblem(503, 'ERR gateway is shutting down')
     await readBody(c.req.raw, limits.maxBodyBytes) // `[]` from the official client; unused
@@ -188,6 +197,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-store',
       'X-Accel-Buffering': 'no', // nginx: pass events on at once
+      ...tokenHeader(c),
     })
   }
 
@@ -204,7 +214,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
         if (error instanceof RequestProblem || error instanceof ExecutionProblem) {
           // The rest of an oversized body is never read: the connection cannot be reused.
           const headers = error.status === 413 ? { Connection: 'close' } : undefined
-          return c.json({ error: error.message }, error.status, headers)
+          return c.json({ error: error.message }, error.status, { ...headers, ...tokenHeader(c) })
         }
         throw error
       }

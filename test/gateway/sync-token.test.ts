@@ -144,6 +144,24 @@ describe('Upstash-Sync-Token', () => {
       expect([name, answer.token]).toEqual([name, expect.stringMatching(/^\d+$/)])
     expect(answers.redisError.status).toBe(400)
     expect(answers.refused.status).toBe(400)
+    // a subscription's stream and its refusals too
+    const stream = await fetch(onPrimary.url + '/subscribe/st:ch', {
+      method: 'POST',
+      headers: AUTH,
+      body: '[]',
+    })
+    expect(stream.status).toBe(200)
+    expect(stream.headers.get('upstash-sync-token')).toMatch(/^\d+$/)
+    await stream.body!.cancel()
+    const brought = answers.single.token!
+    const noName = await fetch(onPrimary.url + '/subscribe', {
+      method: 'POST',
+      headers: { ...AUTH, 'Upstash-Sync-Token': brought },
+      body: '[]',
+    })
+    expect(noName.status).toBe(400)
+    expect(Number(noName.headers.get('upstash-sync-token'))).toBeGreaterThanOrEqual(Number(brought))
+    await noName.arrayBuffer()
     const unauthorized = await fetch(onPrimary.url + '/', { method: 'POST', body: '["PING"]' })
     expect(unauthorized.status).toBe(401)
     expect(unauthorized.headers.get('upstash-sync-token')).toBeNull()
