@@ -17,7 +17,7 @@
  * Every answer past authentication carries `Upstash-Sync-Token` (see `replica-reads.ts`).
  */
 import { Hono } from 'hono'
-import type { Context } from 'hono'
+import type { Context, Next } from 'hono'
 import type { Cluster, Redis } from 'ioredis'
 import { createAuthenticator, UNAUTHORIZED_BODY, type Access } from './auth.js'
 import { createCommandPolicy, type CommandPolicy, type GatewayCommand } from './commands.js'
@@ -52,6 +52,8 @@ export type { GatewayOptions } from './options.js'
 const UNAUTHORIZED_TEXT = JSON.stringify(UNAUTHORIZED_BODY)
 /** Methods of the path form (`GET /get/key`); HEAD runs as GET, without the body. */
 const PATH_FORM_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT'])
+/** What `notFound` hands its handlers as `next`: nothing follows them. */
+const NO_NEXT: Next = async () => {}
 
 export interface Gateway {
   app: Hono
@@ -175,9 +177,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const app = new Hono()
   const { admit } = lifecycle
 
-  /** Authentication, deadline and error mapping around one kind of request. */
+  /** Admission, authentication, deadline and error mapping around one kind of request. */
   const endpoint = (work: (c: Context, access: Access, base64: boolean) => Promise<Response>) =>
-    async function gateway(c: Context): Promise<Response> {
+    admit(async function gateway(c: Context): Promise<Response> {
       const access = auth.check(c.req.header('authorization'))
       if (!access) return answer(c, 401, UNAUTHORIZED_TEXT)
       try {
@@ -196,7 +198,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         throw error
       }
-    }
+    })
 
   /** Refuses a command the policy does not allow (400, nothing executed). */
   const allowed = async (c: Context, command: GatewayCommand, access: Access) => {
@@ -214,63 +216,57 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   app.post(
     '/',
-    admit(
-      endpoint(async (c, access, base64) => {
-        const command = toCommand(parseJson(await readBody(c.req.raw, limits.maxBodyBytes)), limits)
-        return single(c, await allowed(c, command, access), base64)
-      }),
-    ),
+    endpoint(async (c, access, base64) => {
+      const command = toCommand(parseJson(await readBody(c.req.raw, limits.maxBodyBytes)), limits)
+      return single(c, await allowed(c, command, access), base64)
+    }),
   )
 
   app.post(
     '/pipeline',
-    admit(
-      endpoint(async (c, access, base64) => {
-        const commands = toCommandList(
-          parseJson(await readBody(c.req.raw, limits.maxBodyBytes)),
-          limits,
-        )
-        // A refused command fails alone (as an ACL refusal does in Redis); the others run, in order.
-        const refusals = await vet(c, commands, access)
-        const accepted = commands.filter((_, i) => refusals[i] === null)
-        const results = bounded(
-          await reads.run(c, accepted, (client) => runPipeline(client, accepted)),
-        )
-        const outcomes: Outcome[] = refusals.map((refusal) =>
-          refusal === null ? results.shift()! : { ok: false, error: refusal, status: 400 },
-        )
-        // Redis was unreachable for every command: say so with the status, as `/` would.
-        const first = outcomes[0]!
-        if (!first.ok && outcomes.every((o) => !o.ok && o.status !== 400))
-          return fail(c, first.status, first.error)
-        return answer(c, 200, entriesJson(outcomes, base64))
-      }),
-    ),
+    endpoint(async (c, access, base64) => {
+      const commands = toCommandList(
+        parseJson(await readBody(c.req.raw, limits.maxBodyBytes)),
+        limits,
+      )
+      // A refused command fails alone (as an ACL refusal does in Redis); the others run, in order.
+      const refusals = await vet(c, commands, access)
+      const accepted = commands.filter((_, i) => refusals[i] === null)
+      const results = bounded(
+        await reads.run(c, accepted, (client) => runPipeline(client, accepted)),
+      )
+      const outcomes: Outcome[] = refusals.map((refusal) =>
+        refusal === null ? results.shift()! : { ok: false, error: refusal, status: 400 },
+      )
+      // Redis was unreachable for every command: say so with the status, as `/` would.
+      const first = outcomes[0]!
+      if (!first.ok && outcomes.every((o) => !o.ok && o.status !== 400))
+        return fail(c, first.status, first.error)
+      return answer(c, 200, entriesJson(outcomes, base64))
+    }),
   )
 
   app.post(
     '/multi-exec',
-    admit(
-      endpoint(async (c, access, base64) => {
-        const commands = toCommandList(
-          parseJson(await readBody(c.req.raw, limits.maxBodyBytes)),
-          limits,
-        )
-        ;(await vet(c, commands, access)).forEach((refusal, i) => {
-          if (refusal) {
-            throw new RequestProblem(
-              400,
-              `EXECABORT Transaction discarded: command ${i + 1}: ${refusal}`,
-            )
-          }
-        })
-        const outcomes = bounded(
-          // no commands offered to a replica: a transaction runs on the primary
-          await reads.run(c, [], (client) => runTransaction(client, commands)),
-        )
-        return answer(c, 200, entriesJson(outcomes, base64))
-      }),
-    ),
+    endpoint(async (c, access, base64) => {
+      const commands = toCommandList(
+        parseJson(await readBody(c.req.raw, limits.maxBodyBytes)),
+        limits,
+      )
+      ;(await vet(c, commands, access)).forEach((refusal, i) => {
+        if (refusal) {
+          throw new RequestProblem(
+            400,
+            `EXECABORT Transaction discarded: command ${i + 1}: ${refusal}`,
+          )
+        }
+      })
+      const outcomes = bounded(
+        // no commands offered to a replica: a transaction runs on the primary
+        await reads.run(c, [], (client) => runTransaction(client, commands)),
+      )
+      return answer(c, 200, entriesJson(outcomes, base64))
+    }),
   )
 
   app.on(['GET', 'POST'], '/:verb/*', admit(subscriptions.route))
@@ -284,14 +280,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       throw new RequestProblem(400, 'ERR no command given')
     return single(c, await allowed(c, commandFromPath(url, body, limits), access), base64)
   })
-  const otherwise = admit((c) =>
-    PATH_FORM_METHODS.has(c.req.method)
-      ? pathForm(c)
-      : c.json({ error: 'ERR method not allowed: use GET, POST or PUT' }, 405, {
-          Allow: 'GET, HEAD, POST, PUT',
-        }),
+  const notAllowed = admit((c) =>
+    c.json({ error: 'ERR method not allowed: use GET, POST or PUT' }, 405, {
+      Allow: 'GET, HEAD, POST, PUT',
+    }),
   )
-  app.notFound((c) => otherwise(c, async () => {}) as Promise<Response>)
+  app.notFound((c) => (PATH_FORM_METHODS.has(c.req.method) ? pathForm : notAllowed)(c, NO_NEXT))
 
   app.onError((error, c) => {
     console.error('[gateway] unexpected error:', error)
