@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono'
-import { getCookie, setCookie } from 'hono/cookie'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { Redis } from 'ioredis'
 import type { Server } from 'node:http'
 // the package root as Node resolves it (the `node` condition: node:crypto)
@@ -92,6 +92,23 @@ function floor(redisUrl: string): Handler {
     data.count++
     await redis.set(k, JSON.stringify(data), 'PX', 600_000)
     return c.json(data)
+  })
+  // login + logout at their least: a new random id stored with the user and a TTL, then deleted
+  // (no token, no encryption, no index of the user's sessions, no fixation or limit handling)
+  app.post('/login', async (c) => {
+    const sid = crypto.randomUUID()
+    await redis.set(`floor:${sid}`, JSON.stringify({ user: `user${tick++ % 1000}` }), 'PX', 600_000)
+    setCookie(c, 'sid', sid, { httpOnly: true, path: '/' })
+    return c.json({ ok: true })
+  })
+  app.post('/logout', async (c) => {
+    await redis.del(key(c))
+    deleteCookie(c, 'sid', { path: '/' })
+    return c.json({ ok: true })
+  })
+  app.get('/me', async (c) => {
+    const data = JSON.parse((await redis.get(key(c))) ?? '{}') as { user?: string }
+    return c.json({ user: data.user ?? null })
   })
   return app
 }

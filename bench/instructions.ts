@@ -1,7 +1,7 @@
 /**
  * Instructions per request of one contender's server, counted by valgrind (callgrind), which
  * does not move with the machine's load the way seconds do:
- * `npm run bench:instructions -- <contender> <read|write|write-get-set|write-blind|many-fields>
+ * `npm run bench:instructions -- <contender> <read|write|write-get-set|write-blind|many-fields|login>
  * [requests] [connections]` (defaults: this-ioredis read 4000 1). `gateway` and `gateway-evalsha`
  * (variant read) count the gateway process (src/gateway/main.ts) under its one request.
  *
@@ -29,10 +29,11 @@ import {
   isGatewayContender,
   startGateway,
 } from './gateway.js'
-import { ROUTES as ALL_ROUTES, setupCookie } from './routes.js'
+import { ROUTES as ALL_ROUTES, cookieHeader, setupCookie } from './routes.js'
 
-// a login per request would rotate the setup cookie's session each time: not a steady state
-const { login: _login, ...ROUTES } = ALL_ROUTES
+// login: each iteration is a login without a cookie, then a logout with the cookie it set (as
+// in run.ts); its figure is per request, the mean of the two
+const ROUTES = ALL_ROUTES
 const WARM_UP = 6000
 
 const [id = 'this-ioredis', variant = 'read', requestsText = '4000', connectionsText = '1'] =
@@ -45,7 +46,13 @@ const ids = [
   ...Object.keys(contenders).filter((c) => c !== 'this-upstash-gateway'),
   ...GATEWAY_CONTENDERS,
 ]
-if (!ids.includes(id) || !(variant in ROUTES) || !(requests > 0) || !(connections > 0)) {
+if (
+  !ids.includes(id) ||
+  !(variant in ROUTES) ||
+  !(requests > 0) ||
+  !(connections > 0) ||
+  (variant === 'login' && requests % 2 !== 0) // an iteration is two requests
+) {
   console.error(
     `usage: bench/instructions.ts <${ids.join('|')}> <${Object.keys(ROUTES).join('|')}> [requests] [connections]`,
   )
@@ -96,17 +103,30 @@ try {
       server.once('exit', (code) => reject(new Error(`valgrind exited with ${code}`)))
       createInterface({ input: server.stdout! }).once('line', resolve)
     })
-    const cookie = await setupCookie(base, variant as keyof typeof ROUTES)
+    const cookie =
+      variant === 'login' ? '' : await setupCookie(base, variant as keyof typeof ROUTES)
     request = { url: base + path, method, headers: { cookie, origin: base } }
+  }
+  const logout = { ...request, url: request.url.replace(/\/login$/, '/logout') }
+  const call = async (r: typeof request) => {
+    const res = await fetch(r.url, r)
+    await res.arrayBuffer()
+    if (res.status !== 200) throw new Error(`${id} ${variant} answered ${res.status}`)
+    return res
   }
   const send = async (n: number) => {
     let sent = 0
     await Promise.all(
       Array.from({ length: connections }, async () => {
-        while (sent++ < n) {
-          const res = await fetch(request.url, request)
-          await res.arrayBuffer()
-          if (res.status !== 200) throw new Error(`${id} ${variant} answered ${res.status}`)
+        while (sent < n) {
+          if (variant !== 'login') {
+            sent++
+            await call(request)
+            continue
+          }
+          sent += 2
+          const cookie = cookieHeader((await call(request)).headers.getSetCookie())
+          await call({ ...logout, headers: { ...logout.headers, cookie } })
         }
       }),
     )

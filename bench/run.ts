@@ -91,7 +91,8 @@ const WHO: Record<Variant, Id[]> = {
   'write-blind': THIS,
   'many-fields': [...THIS, 'express-session-connect-redis'],
   // better-auth: a signed-in session read and sign-in + sign-out; it has no counter to write
-  login: [...THIS, 'express-session-connect-redis', 'better-auth'],
+  // the floor: a raw SET and DEL behind the same two requests (an upper bound for any library)
+  login: [...THIS, 'express-session-connect-redis', 'better-auth', 'floor'],
 }
 
 /** Starts a child that prints `READY` (or a JSON line) and resolves with that line. */

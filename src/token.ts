@@ -191,7 +191,7 @@ function checkClaims(p: Record<string, unknown>): TokenClaims | null {
 
 /** A new session secret: 32 bytes from the platform CSPRNG, base64url. */
 export function newSecret(): string {
-  return base64url.encode(crypto.getRandomValues(new Uint8Array(32)))
+  return base64url.encode(cryptoBackend().randomBytes(32))
 }
 
 /** The store id of a secret: base64url(SHA-256(secret)). The secret itself is never stored. */

@@ -3,6 +3,8 @@
 /** What a backend does; every failure to open is `null`, never a throw. */
 export interface CryptoBackend {
   readonly name: string
+  /** `length` bytes from the platform CSPRNG, in an array of their own. */
+  randomBytes(length: number): Uint8Array
   sha256(data: Uint8Array): Promise<Uint8Array>
   /**
    * Seals `plaintext` as compact JWE with the 32-byte `key`: `header` is the protected header

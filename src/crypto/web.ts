@@ -19,6 +19,9 @@ function cryptoKey(raw: Uint8Array): Promise<CryptoKey> {
 
 export const webCrypto: CryptoBackend = {
   name: 'webcrypto',
+  randomBytes(length) {
+    return crypto.getRandomValues(new Uint8Array(length))
+  },
   async sha256(data) {
     return new Uint8Array(await crypto.subtle.digest('SHA-256', data as BufferSource))
   },

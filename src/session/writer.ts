@@ -3,7 +3,7 @@ import { dataBytes } from '../bytes.js'
 import { SessionLimitError, StoreError } from '../errors.js'
 import { extension, initialDeadlines, maxAgeSeconds } from '../expiry.js'
 import { isMoved, type SessionKey, type SessionMeta, type StoredSession } from '../store/types.js'
-import { newSecret, secretToId } from '../token.js'
+import { newSecret, secretToId, type TokenClaims } from '../token.js'
 import { destroyedKey, principalAfter, type Regeneration } from './intent.js'
 import { load, throughAlias } from './loader.js'
 import { cookieAfter, planFinish, type FinishPlan, type Step } from './planner.js'
@@ -99,7 +99,7 @@ const STEPS: Record<Step, (s: SessionState) => Promise<CookieAction | null>> = {
     if (res === null || isMoved(res)) return null
     s.changes.clear()
     rt.emit({ type: 'rotated', id: to.id, previousId: from.id, uid: from.uid })
-    const token = await rt.ring.seal({ ...claims, sid, iat: Math.floor(now / 1000) })
+    const token = await mint(s, { ...claims, sid, iat: Math.floor(now / 1000) }, to.id)
     return { kind: 'set', token, maxAge: maxAgeSeconds(now, res.expiresAt, abs) }
   },
 
@@ -174,7 +174,7 @@ async function create(
   if (auth) rt.emit({ type: 'authenticated', id: key.id, uid: auth.uid })
   else if (previous) rt.emit({ type: 'rotated', id: key.id, previousId: previous.id, uid: key.uid })
   else rt.emit({ type: 'created', id: key.id, uid: key.uid })
-  const token = await rt.ring.seal({
+  const claims: TokenClaims = {
     sid,
     iat: Math.floor(now / 1000),
     exp: absoluteExpiresAt / 1000,
@@ -182,8 +182,21 @@ async function create(
     ...(meta.authTime !== undefined && { auth_time: Math.floor(meta.authTime / 1000) }),
     ...(meta.amr !== undefined && { amr: meta.amr }),
     ...(dk !== undefined && { dk }),
-  })
+  }
+  const token = await mint(s, claims, key.id)
   return { kind: 'set', token, maxAge: maxAgeSeconds(now, meta.expiresAt, absoluteExpiresAt) }
+}
+
+/**
+ * Seals a new secret's claims into a token and keeps it in the token cache as if this process
+ * had opened it: the client's next request (a logout, the page after sign-in) then skips the
+ * AES-GCM open and the SHA-256 of the secret. The store is still asked on that request.
+ */
+async function mint(s: SessionState, claims: TokenClaims, id: string): Promise<string> {
+  const token = await s.rt.ring.seal(claims)
+  // what opening would accept: whole seconds (a deadline restored from elsewhere may not be)
+  if (Number.isSafeInteger(claims.exp)) s.rt.tokens.set(token, claims, id)
+  return token
 }
 
 /** This request's field changes as a store patch, sealed when encrypting at rest. */

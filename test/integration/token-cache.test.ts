@@ -1,6 +1,23 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cryptoBackend, useCryptoBackend } from '../../src/crypto/backend.js'
+import { memoryStore } from '../../src/store/memory.js'
 import { TokenCache } from '../../src/token-cache.js'
 import { CookieJar, fakeClock, send, sessionApp } from '../helpers/session-app.js'
+
+/** The backend in use, counting the tokens it opens. */
+function countOpens(): { opens: number } {
+  const inner = cryptoBackend()
+  const count = { opens: 0 }
+  useCryptoBackend({
+    ...inner,
+    open(key, token) {
+      count.opens++
+      return inner.open(key, token)
+    },
+  })
+  afterEach(() => useCryptoBackend(inner))
+  return count
+}
 
 describe('token cache', () => {
   const claims = (exp: number) => ({ sid: 'S'.repeat(43), iat: 0, exp })
@@ -33,6 +50,46 @@ describe('token cache', () => {
     }
     expect(cache.get('cold0', 0)).toBeUndefined()
     expect(cache.get('cold99', 0)?.id).toBe('C')
+  })
+
+  it('a token this process minted is not opened again on its first use', async () => {
+    const count = countOpens()
+    const store = memoryStore()
+    const clock = fakeClock()
+    const app = sessionApp({ store, now: clock.now, rotateEvery: 60 })
+    const jar = new CookieJar()
+    await send(app, jar, 'POST', '/set/a', 1) // a new session
+    expect(await (await send(app, jar, 'GET', '/get/a')).json()).toEqual({ value: 1 })
+    await send(app, jar, 'POST', '/login/alice') // a new secret
+    expect(await (await send(app, jar, 'GET', '/info')).json()).toMatchObject({
+      info: { userId: 'alice' },
+    })
+    clock.advance(61_000)
+    const before = jar.header()
+    await send(app, jar, 'GET', '/get/a') // periodic rotation (decided on a read): a new secret
+    expect(jar.header()).not.toBe(before)
+    await send(app, jar, 'POST', '/set/b', 2)
+    expect(await (await send(app, jar, 'GET', '/get/b')).json()).toEqual({ value: 2 })
+    expect(count.opens).toBe(0)
+    // another process (or this one after a restart) opens it as any other token
+    const other = sessionApp({ store, now: clock.now })
+    const res = await other.request('http://localhost/get/b', { headers: { Cookie: jar.header() } })
+    expect(await res.json()).toEqual({ value: 2 })
+    expect(count.opens).toBe(1)
+  })
+
+  it('a minted token still dies with its session: logout, and the pre-login token', async () => {
+    const app = sessionApp()
+    const jar = new CookieJar()
+    await send(app, jar, 'POST', '/set/a', 1)
+    const anonymous = jar.header()
+    await send(app, jar, 'POST', '/login/alice')
+    const signedIn = jar.header()
+    await send(app, jar, 'POST', '/destroy')
+    for (const cookie of [anonymous, signedIn]) {
+      const res = await app.request('http://localhost/info', { headers: { Cookie: cookie } })
+      expect(await res.json()).toEqual({ info: null, isNew: true })
+    }
   })
 
   it('a repeat request past the absolute deadline is refused though its token was cached', async () => {

@@ -24,6 +24,27 @@ describe('crypto backends', () => {
       expect(Buffer.from(await b.sha256(text('abc'))).toString('hex'), b.name).toBe(abc)
   })
 
+  it('random bytes: the length asked, independent arrays, no repeats across pool refills', () => {
+    for (const b of BACKENDS) {
+      const first = b.randomBytes(32)
+      const copy = Uint8Array.from(first)
+      const seen = new Set<string>()
+      // 4 KiB pools hold 128 draws of 32 bytes: this crosses several refills
+      for (let i = 0; i < 1000; i++) {
+        const bytes = b.randomBytes(32)
+        expect(bytes.byteLength).toBe(32)
+        seen.add(Buffer.from(bytes).toString('hex'))
+      }
+      expect(seen.size, b.name).toBe(1000)
+      // a drawn array is its own: later draws and refills never change it
+      expect(first, b.name).toEqual(copy)
+      expect(b.randomBytes(12).byteLength).toBe(12)
+      const large = b.randomBytes(10_000)
+      expect(large.byteLength).toBe(10_000)
+      expect(new Set(large).size, `${b.name}: large draws are random too`).toBeGreaterThan(200)
+    }
+  })
+
   it('a token sealed by either backend opens with the other', async () => {
     const k = key()
     for (const from of BACKENDS) {
