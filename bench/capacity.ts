@@ -15,6 +15,7 @@ import { Redis } from 'ioredis'
 import { ioredisStore } from '../src/store/ioredis.js'
 import type { SessionKey, StoredSession } from '../src/store/types.js'
 import { startRedis, stopAll } from '../test/helpers/redis.js'
+import { parseCommandStats, totalCalls, usecOfRequests } from './redis-cost.js'
 
 const CALLS = Number(process.argv[2] ?? 20_000)
 const PARALLEL = 10
@@ -38,8 +39,17 @@ const session = (uid?: string, fields: Record<string, string> = { count: '0' }):
   },
 })
 
-/** Server time, process CPU and commands spent on `calls` calls of `op` (after a warm-up). */
-async function measure(name: string, op: (i: number) => Promise<unknown>, calls = CALLS) {
+/**
+ * Server time, process CPU and commands spent on `calls` calls of `op` (after a warm-up);
+ * `sends` is the one command the store sends per call (a script's entry includes the time of
+ * the commands it runs: see bench/redis-cost.ts).
+ */
+async function measure(
+  name: string,
+  sends: string,
+  op: (i: number) => Promise<unknown>,
+  calls = CALLS,
+) {
   for (let i = 0; i < 200; i++) await op(i) // scripts loaded, JIT warm
   await raw.call('CONFIG', 'RESETSTAT')
   const cpu = async () => {
@@ -55,14 +65,9 @@ async function measure(name: string, op: (i: number) => Promise<unknown>, calls 
     }),
   )
   const processUs = ((await cpu()) - before) * 1e6
-  let usec = 0
-  let commands = 0
-  const stats = String(await raw.call('INFO', 'commandstats'))
-  for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
-    if (m[1] === 'info' || m[1] === 'config') continue
-    usec += Number(m[3])
-    commands += Number(m[2]) // a script counts itself and every command it runs
-  }
+  const stats = parseCommandStats(String(await raw.call('INFO', 'commandstats')))
+  const usec = usecOfRequests(stats, new Map([[sends, 1]]), calls)
+  const commands = totalCalls(stats) // a script counts itself and every command it runs
   const per = (n: number) => Math.round((n / calls) * 100) / 100
   return {
     operation: name,
@@ -83,18 +88,19 @@ const pick = (i: number) => keys[i % keys.length]!
 // this store created them: it knows their deadlines, so a read that cannot extend skips the script
 const plain = { now, extendIfBefore: now, extendTo: now + IDLE }
 const rows = [
-  await measure('read (no extension due)', (i) => store.load(pick(i), plain)),
-  await measure('read that extends', (i) =>
+  await measure('read (no extension due)', 'hgetall', (i) => store.load(pick(i), plain)),
+  await measure('read that extends', 'evalsha', (i) =>
     store.load(pick(i), { now, extendIfBefore: now + 2 * IDLE, extendTo: now + IDLE + i }),
   ),
-  await measure('write: increment()', (i) =>
+  await measure('write: increment()', 'evalsha', (i) =>
     store.load(pick(i), { ...plain, increment: { field: 'count', by: 1 } }),
   ),
-  await measure('write: set() of one field', (i) =>
+  await measure('write: set() of one field', 'evalsha', (i) =>
     store.commit(pick(i), { set: { count: String(i) }, del: [] }, plain),
   ),
   await measure(
     'login (create, replacing the anonymous session)',
+    'evalsha',
     async (i) => {
       const anonymous = { id: newId() }
       await raw.hset(PREFIX + anonymous.id, '$e', String(now + IDLE), '$a', String(now + IDLE))
@@ -106,6 +112,7 @@ const rows = [
   ),
   await measure(
     'logout (destroy)',
+    'evalsha',
     async () => {
       const key = keys.pop()!
       await store.destroy(key)

@@ -25,6 +25,14 @@ import {
   type GatewayContender,
   type GatewayRequest,
 } from './gateway.js'
+import {
+  addCommandStats,
+  parseCommandStats,
+  sentPerRequest,
+  totalCalls,
+  usecOfRequests,
+  type CommandStat,
+} from './redis-cost.js'
 import { report, type Row } from './report.js'
 import { cookieHeader, setupCookie, type RouteVariant } from './routes.js'
 
@@ -205,7 +213,7 @@ try {
         p50: [],
         p99: [],
         cpu: [],
-        redis: { usec: 0, calls: 0, requests: 0 },
+        redis: { commands: new Map(), requests: 0 },
       })
       if (isGatewayContender(id)) {
         for (let i = 0; i < 2; i++) await checkGateway(id, gatewayCalls[id])
@@ -243,7 +251,7 @@ try {
         const result = await load(id, variant, cookies.get(id)!, SECONDS)
         await idle(id)
         const used = (await cpu(id)) - before
-        const spent = commandStats(String(await raw.call('INFO', 'commandstats')))
+        const spent = parseCommandStats(String(await raw.call('INFO', 'commandstats')))
         if (result.non2xx || result.errors)
           throw new Error(`${id} ${variant}: ${result.non2xx} non-2xx, ${result.errors} errors`)
         const s = samples.get(id)!
@@ -251,8 +259,7 @@ try {
         s.p50.push(result.latency.p50)
         s.p99.push(result.latency.p99)
         s.cpu.push(used / Math.max(1, result.requests.total))
-        s.redis.usec += spent.usec
-        s.redis.calls += spent.calls
+        addCommandStats(s.redis.commands, spent)
         s.redis.requests += result.requests.total
       }
     }
@@ -266,15 +273,22 @@ try {
     for (const id of ids) {
       const base = servers.get(id as keyof typeof contenders)?.base
       const cookie = cookies.get(id)!
-      const commands = await onTheWire([redis], async () => {
-        for (let i = 0; i < PROBE_ITERATIONS; i++) {
-          if (isGatewayContender(id)) await checkGateway(id, gatewayCalls[id])
-          else await iterate(base!, variant, cookie)
-        }
-      })
+      // with the ROLE the gateway writes behind a request: no round trip, but Redis time
+      const wire = await onTheWire(
+        [redis],
+        async () => {
+          for (let i = 0; i < PROBE_ITERATIONS; i++) {
+            if (isGatewayContender(id)) await checkGateway(id, gatewayCalls[id])
+            else await iterate(base!, variant, cookie)
+          }
+        },
+        { role: true },
+      )
+      const commands = wire.filter((c) => !c.startsWith('role'))
       const requests = PROBE_ITERATIONS * ITERATION[variant].steps.length
       const prefix = PREFIXES[id]
       const s = samples.get(id)!
+      const perRequest = (n: number) => Math.round((n / Math.max(1, s.redis.requests)) * 100) / 100
       rows.push({
         contender: id,
         variant,
@@ -287,9 +301,10 @@ try {
             ? await bytesPerSession(raw, prefix, () => setupCookie(base, variant))
             : null,
         cpuMsPerRequest: Math.round(median(s.cpu) * 1000) / 1000,
-        redisUsecPerRequest: Math.round((s.redis.usec / Math.max(1, s.redis.requests)) * 100) / 100,
-        redisCallsPerRequest:
-          Math.round((s.redis.calls / Math.max(1, s.redis.requests)) * 100) / 100,
+        redisUsecPerRequest: perRequest(
+          usecOfRequests(s.redis.commands, sentPerRequest(wire, requests), s.redis.requests),
+        ),
+        redisCallsPerRequest: perRequest(totalCalls(s.redis.commands)),
         storesInRedis:
           prefix !== undefined || id === 'this-upstash-gateway' || isGatewayContender(id),
         xFloor: ratioTo(id, 'floor'),
@@ -323,25 +338,8 @@ try {
 
 /** Redis server time spent on a contender's measured requests (INFO commandstats). */
 interface RedisCost {
-  usec: number
-  calls: number
+  commands: Map<string, CommandStat>
   requests: number
-}
-
-/**
- * Sums `INFO commandstats` since the last CONFIG RESETSTAT: the server's own microseconds and
- * calls, leaving out the bench's own INFO and CONFIG.
- */
-function commandStats(info: string): { usec: number; calls: number } {
-  let usec = 0
-  let calls = 0
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
-    // the bench's own INFO, CONFIG RESETSTAT, and the PING that tells the gateway is idle
-    if (match[1] === 'info' || match[1] === 'config' || match[1] === 'ping') continue
-    calls += Number(match[2])
-    usec += Number(match[3])
-  }
-  return { usec, calls }
 }
 
 /** MEMORY USAGE of the keys one fresh session (the variant's payload) adds under a prefix. */
