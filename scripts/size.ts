@@ -25,7 +25,7 @@ try {
   const code = readFileSync(join(out, file))
   const gz = gzipSync(code).byteLength
   console.log(
-    `demo Worker (wrangler, minified): ${kib(code.byteLength)}, gzip ${kib(gz)} (budget ${kib(WORKER_BUDGET)})`,
+    `demo Worker (wrangler, minified): ${kib(code.byteLength)}, gzip ${kib(gz)} = ${gz} B (budget ${kib(WORKER_BUDGET)})`,
   )
   if (gz > WORKER_BUDGET) {
     console.error(`size: the demo Worker is over budget by ${kib(gz - WORKER_BUDGET)}`)
@@ -46,7 +46,9 @@ for (const entry of [
   const pulled = report.inputs.filter((i) =>
     /node_modules\/(ioredis|prom-client|@opentelemetry)\//.test(i),
   )
-  console.log(`${entry}: gzip ${kib(report.gzipBytes)}, ${report.inputs.length} modules`)
+  console.log(
+    `${entry}: gzip ${kib(report.gzipBytes)} = ${report.gzipBytes} B, ${report.inputs.length} modules`,
+  )
   if (pulled.length || report.nodeBuiltins.length) {
     console.error(`size: ${entry} pulls in ${[...pulled, ...report.nodeBuiltins].join(', ')}`)
     failed = true

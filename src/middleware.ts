@@ -3,6 +3,7 @@ import { generateCookie, getCookie } from 'hono/cookie'
 import type { CookieOptions } from 'hono/utils/cookie'
 import { SessionError, jsonError } from './errors.js'
 import { createRuntime, type SessionOptions } from './runtime.js'
+import { nativeHeaders, responseHeader } from './response-headers.js'
 import { isLoopbackHost } from './util/loopback.js'
 import {
   Session,
@@ -93,41 +94,26 @@ export const session = <Data extends SessionData = SessionData>(
     if (action.kind !== 'none') {
       const value = action.kind === 'set' ? action.token : ''
       const maxAge = action.kind === 'set' ? action.maxAge : 0
-      responseHeader(
-        c,
-        'Set-Cookie',
-        generateCookie(cookieName, value, { ...cookieOptions, maxAge }),
-        true,
-      )
+      const cookie = generateCookie(cookieName, value, { ...cookieOptions, maxAge })
+      if (!nativeHeaders?.addCookie(c, cookie)) responseHeader(c, 'Set-Cookie', cookie, true)
     }
-    // The handler may have replaced the response (a raw Response drops prepared headers).
-    if (outcome.touched || action.kind !== 'none') {
-      // a touched session put the header on before the response was built (used())
-      if (!outcome.touched || c.res.headers.get('Cache-Control') !== 'no-store') {
-        responseHeader(c, 'Cache-Control', 'no-store')
-      }
+    // A touched session marked the response when first used (used()): on the server's own
+    // response (Node's), where the mark holds, or on Hono's, which the handler may have replaced (a raw Response
+    // drops prepared headers) or given a Cache-Control of its own.
+    const marked = outcome.touched
+      ? request.markedNatively
+      : action.kind === 'none' || !!nativeHeaders?.noStore(c)
+    if (!marked && (!outcome.touched || c.res.headers.get('Cache-Control') !== 'no-store')) {
+      responseHeader(c, 'Cache-Control', 'no-store')
     }
-  }
-}
-
-/**
- * Sets a header on the response as it is, or on the one about to be built: directly on its
- * headers (as Hono's own middleware does), falling back to `c.header()`, which copies the
- * response, when those headers are immutable (a response from `fetch()`).
- */
-function responseHeader(c: Context, name: string, value: string, append = false): void {
-  if (!c.finalized) return c.header(name, value, { append })
-  try {
-    if (append) c.res.headers.append(name, value)
-    else c.res.headers.set(name, value)
-  } catch {
-    c.header(name, value, { append })
   }
 }
 
 /** What a session asks of the Hono request it serves. */
 class HonoRequestLink implements SessionRequest {
   readonly #c: Context
+  /** Whether `used()` marked the server's own response (see `NativeHeaders`). */
+  markedNatively = false
 
   constructor(c: Context) {
     this.#c = c
@@ -142,7 +128,8 @@ class HonoRequestLink implements SessionRequest {
   // a header added to a finished response makes Hono rebuild it (about a seventh of a
   // request's CPU on Node). The session reports its first use only.
   used(): void {
-    responseHeader(this.#c, 'Cache-Control', 'no-store')
+    this.markedNatively = !!nativeHeaders?.noStore(this.#c)
+    if (!this.markedNatively) responseHeader(this.#c, 'Cache-Control', 'no-store')
   }
 }
 

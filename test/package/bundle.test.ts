@@ -52,7 +52,7 @@ describe('edge bundles', () => {
     })
     console.log(stdout.trim())
     expect(stdout).toMatch(
-      /demo Worker \(wrangler, minified\): .* gzip [\d.]+ KiB \(budget 68\.0 KiB\)/,
+      /demo Worker \(wrangler, minified\): .* gzip [\d.]+ KiB = \d+ B \(budget 68\.0 KiB\)/,
     )
   })
 })
