@@ -98,8 +98,8 @@ export const session = <Data extends SessionData = SessionData>(
       if (!nativeHeaders?.addCookie(c, cookie)) responseHeader(c, 'Set-Cookie', cookie, true)
     }
     // A touched session marked the response when first used (used()): on the server's own
-    // response (Node's), where the mark holds, or on Hono's, which the handler may have replaced (a raw Response
-    // drops prepared headers) or given a Cache-Control of its own.
+    // response (Node's), where the mark holds, or on Hono's, which the handler may have
+    // replaced (a raw Response drops prepared headers) or given a Cache-Control of its own.
     const marked = outcome.touched
       ? request.markedNatively
       : action.kind === 'none' || !!nativeHeaders?.noStore(c)

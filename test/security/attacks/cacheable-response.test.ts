@@ -8,6 +8,9 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { setCookie } from 'hono/cookie'
+import { serve } from '@hono/node-server'
+import http2 from 'node:http2'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // the package root as Node resolves it (the `node` condition), as an app on Node imports it
 import { session, type SessionEnv } from '../../../src/node.js'
@@ -168,4 +171,51 @@ describe("attack: the session's cookie lost beside the app's own", () => {
       }
     })
   }
+})
+
+describe('the same over HTTP/2 (h2c) on @hono/node-server', () => {
+  /** One HTTP/2 request: status, cache-control and set-cookie pairs. */
+  function h2(port: number, path: string, cookie?: string) {
+    return new Promise<[unknown, unknown, string[]]>((resolve, reject) => {
+      const client = http2.connect(`http://127.0.0.1:${port}`)
+      client.on('error', reject)
+      const req = client.request({
+        ':method': path.startsWith('/login') ? 'POST' : 'GET',
+        ':path': path,
+        ...(cookie && { cookie }),
+      })
+      let head: [unknown, unknown, string[]] = [0, undefined, []]
+      req.on('response', (h) => {
+        const lines = (h['set-cookie'] ?? []) as string[]
+        head = [h[':status'], h['cache-control'], lines.map((l) => l.split(';')[0]!)]
+      })
+      req.resume()
+      req.on('end', () => {
+        client.close()
+        resolve(head)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  }
+
+  it('a cacheable sign-in with cookies of its own: no-store, every cookie, the session signs in', async () => {
+    const server = serve({
+      fetch: app().fetch,
+      port: 0,
+      hostname: '127.0.0.1',
+      createServer: http2.createServer,
+    } as Parameters<typeof serve>[0])
+    await new Promise((r) => server.once('listening', r))
+    const { port } = server.address() as AddressInfo
+    try {
+      const [status, cacheControl, pairs] = await h2(port, '/login/set-cookie')
+      expect([status, cacheControl]).toEqual([200, 'no-store'])
+      const sessionCookie = pairs.find((p) => p.startsWith('session='))!
+      expect(pairs.filter((p) => p !== sessionCookie)).toEqual(['csrf=c1'])
+      expect(await h2(port, '/header', sessionCookie)).toEqual([200, 'no-store', []])
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+  })
 })
