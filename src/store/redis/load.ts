@@ -15,7 +15,8 @@ import { POISONED, TOO_LARGE, int, jsonList, optionalInt, refusals, str } from '
  * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or the JSON text
  * (cjson) of `[flags, field, value, field, value, ...]`: HGETALL with `$e` and `$l` already
  * updated; flags (a string) = extended (1) + increment refused (2). Extension sets `$e`, `$l`,
- * PEXPIRE and the index score (one HGETALL serves the checks, the increment and the reply: a key
+ * PEXPIRE and the index score (one HGETALL serves the checks, the increment, its size check (the
+ * data bytes counted in the same loop; the field is data, see checkField) and the reply: a key
  * of another type answers it with an error table, a missing key with an empty list); with consume the hash and index member are deleted instead (the
  * returned data shows the extension the caller should carry over).
  */
@@ -31,10 +32,14 @@ local h = redis.pcall('HGETALL', key)
 if h.err then return ${POISONED} end
 if #h == 0 then return false end
 local eS, aS, mv, at
+local bytes = 0
 for i = 1, #h, 2 do
   local f = h[i]
   if f == '${F.expiresAt}' then eS = h[i + 1] elseif f == '${F.absoluteExpiresAt}' then aS = h[i + 1] elseif f == '${F.alias}' then mv = h[i + 1] end
-  if f == field then at = i + 1 end
+  if field then
+    if f == field then at = i + 1 end
+    if isData(f) then bytes = bytes + #f + #h[i + 1] end
+  end
 end
 local st, e, a = classify(eS, aS, mv, now)
 local stop = notLive(st, e, key, idx, id, nowS)
@@ -46,8 +51,9 @@ if field and not consume then
   local sum = n and math.abs(n) <= 9007199254740991 and n + tonumber(ARGV[7])
   if sum and math.abs(sum) <= 9007199254740991 then
     local text = int(sum)
-    local before, after = dataBytes(h, { field, text }, 1, 2, 1, 0)
-    if tooLarge(tonumber(ARGV[8]), before, after) then return ${TOO_LARGE} end
+    local after = bytes + #field + #text
+    if at then after = after - #field - #h[at] end
+    if tooLarge(tonumber(ARGV[8]), bytes, after) then return ${TOO_LARGE} end
     redis.call('HSET', key, field, text)
     if at then
       h[at] = text

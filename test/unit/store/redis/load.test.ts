@@ -46,4 +46,26 @@ describe('store/redis/load', () => {
     ).rejects.toMatchObject({ code: 'ERR_SESSION_LIMIT' })
     expect(await h.raw.hget(PREFIX + key.id, 'longer')).toBeNull()
   })
+
+  it('counts data bytes exactly at the limit: names plus values, flash included, metadata not', async () => {
+    const now = Date.now()
+    const key = { id: newId() }
+    // data: 'a' + 'xx' (3) + '$f:m' + 'y' (5) + 'n' + '9' (2) = 10 bytes; the metadata is not data
+    await h.put(key, now, { a: 'xx', '$f:m': 'y', n: '9' })
+    const o = { ...noExtend(now), maxDataBytes: 11 }
+    const up = (by: number, maxDataBytes = 11) =>
+      h.run(load, key, { ...o, increment: { field: 'n', by }, maxDataBytes })
+    // '9' -> '10': 11 bytes, at the limit: allowed
+    expect(await up(1)).toMatchObject({ session: { fields: { n: '10' } } })
+    // '10' -> '100': 12 bytes: refused, nothing changed
+    await expect(up(90)).rejects.toMatchObject({ code: 'ERR_SESSION_LIMIT' })
+    expect(await h.raw.hget(PREFIX + key.id, 'n')).toBe('10')
+    // a new field counts its name and value: 'k' + '1' = 2 more
+    const k = (maxDataBytes: number) =>
+      h.run(load, key, { ...o, increment: { field: 'k', by: 1 }, maxDataBytes })
+    await expect(k(12)).rejects.toMatchObject({ code: 'ERR_SESSION_LIMIT' })
+    expect(await k(13)).toMatchObject({ session: { fields: { k: '1' } } })
+    // a write that shrinks a session already over a lowered limit goes through
+    expect(await up(-5, 5)).toMatchObject({ session: { fields: { n: '5' } } })
+  })
 })
