@@ -181,7 +181,15 @@ describe('failover under load', () => {
       expect(s.clear503).toBeGreaterThan(0) // the switch was seen...
       expect(s.windowMs).toBeLessThan(10_000) // ...and ended
       expect(lost).toBe(0)
-      // after the failover new logins work (WAIT: the remaining replica acknowledges)
+      // after the failover new logins work (WAIT: the remaining replica acknowledges). The read
+      // above needs no replica; a login waits for one, so the failover is over only once the
+      // remaining replica has attached to the new master (a login before that gets a clear 503).
+      const attached = await eventually(async () => {
+        const { port } = await group.currentMaster()
+        const info = await group.replicas.find((r) => r.port === port)!.cli('INFO', 'replication')
+        return (info.match(/^slave\d+:.*state=online/gm) ?? []).length >= DURABILITY.replicas
+      }, 15_000)
+      expect(attached).toBe(true)
       const fresh = new HttpClient(served)
       expect((await fresh.login()).status).toBe(303)
       expect((await fresh.request('GET', '/api/me')).status).toBe(200)
