@@ -41,18 +41,15 @@ export function encodeSession(session: StoredSession): Record<string, string> {
 
 /**
  * Rebuilds a session from its hash fields: an object, or a flat `[field, value, ...]` array
- * (HGETALL's shape) read from index `from` on.
+ * (HGETALL's shape).
  * @throws PoisonedSessionError when required metadata is missing or malformed.
  */
-export function decodeSession(
-  hash: Record<string, string> | readonly unknown[],
-  from = 0,
-): StoredSession {
+export function decodeSession(hash: Record<string, string> | readonly unknown[]): StoredSession {
   const fields: Record<string, string> = {}
   const raw: Record<string, string> = {}
   if (Array.isArray(hash)) {
-    if ((hash.length - from) % 2 !== 0) throw new PoisonedSessionError('odd number of hash entries')
-    for (let i = from; i < hash.length; i += 2) sortField(fields, raw, hash[i], hash[i + 1])
+    if (hash.length % 2 !== 0) throw new PoisonedSessionError('odd number of hash entries')
+    for (let i = 0; i < hash.length; i += 2) sortField(fields, raw, hash[i], hash[i + 1])
   } else {
     const record = hash as Record<string, string>
     for (const name of Object.keys(record)) sortField(fields, raw, name, record[name])

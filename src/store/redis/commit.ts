@@ -26,7 +26,7 @@ const script = luaScript(
   `
 local key, idx = KEYS[1], KEYS[2]
 local nowS, id = ARGV[1], ARGV[4]
-local now, before, to = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, before = tonumber(nowS), tonumber(ARGV[2])
 local st, e, a, aS = state(key, now)
 local stop = notLive(st, e, key, idx, id, nowS)
 if stop then return stop[1] end
@@ -47,7 +47,7 @@ if ARGV[5] ~= '' then
   e, eS, moved = x, xS, true
 end
 local extended = 0
-local newE, newS = extension(e, a, aS, before, to, ARGV[3])
+local newE, newS = extension(e, a, aS, before, ARGV[3])
 if newE then
   e, eS, moved, extended = newE, newS, true, 1
 end

@@ -13,8 +13,9 @@ import { POISONED, TOO_LARGE, int, jsonList, optionalInt, refusals, str } from '
  * value takes the data past maxDataBytes).
  * Returns nil when gone (a gone hash found expired is deleted, with its index member);
  * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or the JSON text
- * (cjson) of `[flags, field, value, field, value, ...]`: HGETALL with `$e` and `$l` already
- * updated; flags (a string) = extended (1) + increment refused (2). Extension sets `$e`, `$l`,
+ * (cjson) of `[field, value, field, value, ..., flags?]`: HGETALL with `$e` and `$l` already
+ * updated; flags (a string, last, present only when not 0, so the list's length is then odd)
+ * = extended (1) + increment refused (2). Extension sets `$e`, `$l`,
  * PEXPIRE and the index score (one HGETALL serves the checks, the increment, its size check (the
  * data bytes counted in the same loop; the field is data, see checkField) and the reply: a key
  * of another type answers it with an error table, a missing key with an empty list); with consume the hash and index member are deleted instead (the
@@ -25,7 +26,7 @@ const script = luaScript(
   `
 local key, idx = KEYS[1], KEYS[2]
 local nowS, id = ARGV[1], ARGV[5]
-local now, before, to = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, before = tonumber(nowS), tonumber(ARGV[2])
 local consume = ARGV[4] == '1'
 local field = ARGV[6]
 local h = redis.pcall('HGETALL', key)
@@ -65,7 +66,7 @@ if field and not consume then
     flags = 2
   end
 end
-local newE, newS = extension(e, a, aS, before, to, ARGV[3])
+local newE, newS = extension(e, a, aS, before, ARGV[3])
 if newE then
   flags = flags + 1
   local seen = false
@@ -90,7 +91,8 @@ if newE then
   end
 end
 if consume then drop(key, idx, id, nowS) end
-table.insert(h, 1, int(flags))
+-- flags only when set: the common read sends HGETALL's pairs as they are (odd length: flags last)
+if flags > 0 then h[#h + 1] = int(flags) end
 return cjson.encode(h)
 `,
 )
@@ -110,10 +112,10 @@ export const load: Operation<[SessionKey, LoadOptions], LoadResult | MovedResult
     if (reply === null || reply === undefined) return null
     refusals(reply, o.maxDataBytes)
     if (Array.isArray(reply) && reply[0] === 'moved') return { movedTo: str(reply[1]) }
-    // a live session comes as one JSON text: [flags, field, value, ...]
+    // a live session comes as one JSON text: [field, value, ..., flags when not 0]
     const flat = jsonList(reply, 'load')
-    const session = decodeSession(flat, 1)
-    const bits = Number(flat[0])
+    const bits = flat.length % 2 === 1 ? Number(flat.pop()) : 0
+    const session = decodeSession(flat)
     return bits & 2
       ? { session, extended: (bits & 1) === 1, incrementRefused: true }
       : { session, extended: (bits & 1) === 1 }

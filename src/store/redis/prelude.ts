@@ -30,7 +30,7 @@ export interface LuaScript {
   readonly source: string
 }
 
-const PRELUDE = [
+const HELPERS = [
   `local function int(x) return string.format('%.0f', x) end`,
   // A strict integer (at most 16 digits), or nil.
   `local function num(s)
@@ -125,17 +125,36 @@ end`,
   // Whether a write is refused by the limit: it grows the data past max (a write that shrinks
   // a session already over a lowered limit still goes through).
   `local function tooLarge(max, before, after) return max and after > max and after > before end`,
-  // The extension rule shared by load and commit: when e <= before, move to min(to, a) if later.
-  `local function extension(e, a, aS, before, to, toS)
+  // The extension rule shared by load, commit and rotate: when e <= before, move to min(to, a)
+  // if later (toS, the target as text, is parsed only then: most calls extend nothing).
+  `local function extension(e, a, aS, before, toS)
   if e > before then return nil end
+  local to = tonumber(toS)
   local newE, newS = to, toS
   if a < to then newE, newS = a, aS end
   if newE <= e then return nil end
   return newE, newS
 end`,
-].join('\n')
+]
 
-/** Declares a script: the helpers above, then its body. */
+/**
+ * Declares a script: the helpers above that its body calls (directly or through another
+ * helper), then the body. Redis runs a script's whole text on every call, and each helper it
+ * defines is a closure made anew each time: the load script's four unused ones cost 0.35 µs of
+ * its 6 µs.
+ */
 export function luaScript(name: string, body: string): LuaScript {
-  return { name, source: PRELUDE + body }
+  let calling = body
+  const used: string[] = []
+  // a helper calls only helpers defined before it: walking back, the text to search grows
+  // with each helper kept
+  for (let i = HELPERS.length - 1; i >= 0; i--) {
+    const helper = HELPERS[i]!
+    const helperName = /^local function (\w+)/.exec(helper)![1]!
+    if (new RegExp(`\\b${helperName}\\(`).test(calling)) {
+      used.unshift(helper)
+      calling += helper
+    }
+  }
+  return { name, source: used.join('\n') + body }
 }

@@ -26,7 +26,7 @@ const script = luaScript(
   `
 local from, to, idx = KEYS[1], KEYS[2], KEYS[3]
 local nowS, fromId, toId = ARGV[1], ARGV[4], ARGV[5]
-local now, before, target, grace = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
+local now, before, grace = tonumber(nowS), tonumber(ARGV[2]), tonumber(ARGV[6])
 local st, e, a, aS = state(from, now)
 local stop = notLive(st, e, from, idx, fromId, nowS)
 if stop then return stop[1] end
@@ -44,7 +44,7 @@ if n > 0 then chunked('HSET', to, ARGV, 9, 8 + n, 200) end
 redis.call('HSET', to, '${F.lastSeenAt}', nowS, '${F.rotatedAt}', nowS)
 local eS = redis.call('HGET', to, '${F.expiresAt}')
 local extended = 0
-local newE, newS = extension(e, a, aS, before, target, ARGV[3])
+local newE, newS = extension(e, a, aS, before, ARGV[3])
 if newE then
   e, eS, extended = newE, newS, 1
   redis.call('HSET', to, '${F.expiresAt}', eS)
