@@ -8,6 +8,7 @@ import { connectRedis, type RedisConnectOptions } from './ioredis-connect.js'
 import { assertPrefix, DEFAULT_PREFIX } from './redis/layout.js'
 import type { ScriptCall, ScriptExec } from './redis/runner.js'
 import { parseInfo } from './redis/info.js'
+import { plainReader } from './redis/fast-read.js'
 import { keySlot } from './redis/slot.js'
 import { bounded, boundedStore, redisScriptStore } from './redis/store.js'
 import type { Store, StoreHealth } from './types.js'
@@ -131,7 +132,7 @@ export function ioredisStore(options: IoredisStoreOptions): IoredisStore {
     exec,
     prefix,
     colocated: cluster ? (a, b) => keySlot(a) === keySlot(b) : () => true,
-    read: plainReads ? (key) => client.call('HGETALL', key) : undefined,
+    plain: plainReads ? plainReader((key) => client.call('HGETALL', key), prefix) : undefined,
   })
   const writeMs = commandTimeoutMs + (durability?.timeoutMs ?? 0)
 

@@ -41,6 +41,13 @@ describe('edge bundles', () => {
     expect(report.gzipBytes).toBeLessThan(4 * 1024)
   })
 
+  it('the ./upstash entry leaves out the plain reads only ioredis uses', async () => {
+    // the Upstash store always runs the load script (a REST endpoint may read from a replica)
+    const upstash = await bundle('src/store/upstash.ts')
+    expect(upstash.inputs).not.toContain('src/store/redis/fast-read.ts')
+    expect(upstash.inputs).toContain('src/store/redis/load.ts')
+  })
+
   it('the middleware alone is small', async () => {
     const report = await bundle('src/index.ts')
     expect(report.gzipBytes).toBeLessThan(25 * 1024)

@@ -11,9 +11,9 @@
  * poisoned or aliased entry) is refused here the same way from the reply, and an entry found
  * expired goes to the script, which deletes it.
  */
-import type { LoadOptions, LoadResult, MovedResult } from '../types.js'
+import type { LoadOptions, LoadResult, MovedResult, SessionKey } from '../types.js'
 import { decodeSession, PoisonedSessionError } from './codec.js'
-import { ALIAS_FIELD, META_FIELDS } from './layout.js'
+import { ALIAS_FIELD, META_FIELDS, sessionKeys } from './layout.js'
 import { NOT_A_SESSION } from './replies.js'
 
 /** Reads a whole hash (`HGETALL`): a flat `[field, value, ...]` list; rejects on an error reply. */
@@ -44,6 +44,34 @@ export class DeadlineMemo {
 
   forget(id: string): void {
     this.#deadlines.delete(id)
+  }
+}
+
+/**
+ * The plain reads of one store: {@link redisScriptStore} asks it first on every read and tells
+ * it every idle deadline it reports. Only a store that passes one carries this module (the
+ * Upstash store does not: a REST endpoint may serve reads from a replica), so edge bundles
+ * leave it out.
+ */
+export interface PlainReader {
+  /** The read's answer from one `HGETALL`, or `script` when the load script must run. */
+  read(key: SessionKey, o: LoadOptions): Promise<PlainRead>
+  /** The idle deadline the store has just reported for a session, or undefined: forget it. */
+  saw(id: string, deadline: number | undefined): void
+}
+
+/** A {@link PlainReader} over `read` for the keys under `prefix`. */
+export function plainReader(read: HashRead, prefix: string): PlainReader {
+  const deadlines = new DeadlineMemo()
+  return {
+    async read(key, o) {
+      if (!mayReadPlainly(deadlines, key.id, o)) return 'script'
+      const plain = await readPlainly(read, sessionKeys(prefix, key)[0]!, o)
+      if (plain !== 'script' && !(plain && 'session' in plain)) deadlines.forget(key.id)
+      return plain
+    },
+    saw: (id, deadline) =>
+      deadline === undefined ? deadlines.forget(id) : deadlines.set(id, deadline),
   }
 }
 

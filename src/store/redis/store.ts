@@ -11,7 +11,7 @@ import { commit } from './commit.js'
 import { create } from './create.js'
 import { destroyUser } from './destroy-user.js'
 import { destroy } from './destroy.js'
-import { DeadlineMemo, mayReadPlainly, readPlainly, type HashRead } from './fast-read.js'
+import type { PlainReader } from './fast-read.js'
 import { hit } from './hit.js'
 import { sessionKeys } from './layout.js'
 import { listUser } from './list-user.js'
@@ -35,10 +35,10 @@ export interface RedisScriptStoreOptions {
    */
   colocated?: (a: string, b: string) => boolean
   /**
-   * Sends one `HGETALL`: with it, a read whose extension cannot be due skips the load script
-   * (see `fast-read.ts`). Without it, every read runs the script.
+   * Reads without a script when no extension can be due (`plainReader` of `fast-read.ts`, over
+   * one `HGETALL`). Without it, every read runs the load script.
    */
-  read?: HashRead
+  plain?: PlainReader
 }
 
 /**
@@ -46,19 +46,14 @@ export interface RedisScriptStoreOptions {
  * `close` are the transport's own.
  */
 export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 'ping' | 'close'> {
-  const { exec, prefix, colocated = () => true, read } = options
-  // the idle deadlines this store last reported, so that a read can tell no extension is due
-  const deadlines = new DeadlineMemo()
-  const remember = (id: string, deadline: number | undefined) =>
-    deadline === undefined ? deadlines.forget(id) : deadlines.set(id, deadline)
+  const { exec, prefix, colocated = () => true, plain } = options
+  // the plain reader learns every idle deadline this store reports (a lower bound of the next)
+  const remember = (id: string, deadline: number | undefined) => plain?.saw(id, deadline)
   return {
     async load(key, o) {
-      if (read && mayReadPlainly(deadlines, key.id, o)) {
-        const plain = await readPlainly(read, sessionKeys(prefix, key)[0]!, o)
-        if (plain !== 'script') {
-          if (!plain || !('session' in plain)) deadlines.forget(key.id)
-          return plain
-        }
+      if (plain) {
+        const answer = await plain.read(key, o)
+        if (answer !== 'script') return answer
       }
       const result = await run(exec, prefix, load, key, o)
       const live = result && 'session' in result && !o.consume
@@ -71,7 +66,7 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
       return result
     },
     async rotate(from, to, patch, o) {
-      deadlines.forget(from.id)
+      remember(from.id, undefined)
       const result = await run(exec, prefix, rotate, from, to, patch, o)
       if (result && 'expiresAt' in result) remember(to.id, result.expiresAt)
       return result
@@ -88,7 +83,7 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
       return { evicted }
     },
     destroy(key, actor) {
-      deadlines.forget(key.id)
+      remember(key.id, undefined)
       return run(exec, prefix, destroy, key, actor)
     },
     destroyUser: (uid, now, o = {}) => run(exec, prefix, destroyUser, uid, now, o),
