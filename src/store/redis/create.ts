@@ -36,6 +36,7 @@ redis.call('PEXPIRE', key, int(math.max(tonumber(expS) - now, 1)))
 local evicted = {}
 if idx then
   redis.call('ZADD', idx, expS, id)
+  -- pruned before counting: expired members must not cause an eviction
   redis.call('ZREMRANGEBYSCORE', idx, '-inf', nowS)
   local max = tonumber(ARGV[4])
   if max > 0 then
@@ -51,7 +52,7 @@ if idx then
       end
     end
   end
-  touchIndex(idx, nowS)
+  expireIndex(idx, nowS)
 end
 return evicted
 `,

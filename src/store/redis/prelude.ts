@@ -46,15 +46,19 @@ end`,
     i = j + 1
   end
 end`,
-  // Prunes the index, then makes it live as long as its last member; deletes it when empty.
-  `local function touchIndex(idx, nowS)
-  redis.call('ZREMRANGEBYSCORE', idx, '-inf', nowS)
+  // Makes an index already pruned at nowS live as long as its last member; deletes it when empty.
+  `local function expireIndex(idx, nowS)
   local last = redis.call('ZREVRANGE', idx, 0, 0, 'WITHSCORES')
   if #last == 0 then
     redis.call('DEL', idx)
     return
   end
   redis.call('PEXPIRE', idx, int(math.max(tonumber(last[2]) - tonumber(nowS), 1)))
+end`,
+  // Prunes the index (members whose session's idle deadline passed), then expires it as above.
+  `local function touchIndex(idx, nowS)
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', nowS)
+  expireIndex(idx, nowS)
 end`,
   // 'bad' ($e/$a malformed) | 'gone' (a deadline passed) | 'live', e, a, aS | 'moved', id (a
   // rotation alias: a hash holding $mv, the id the session moved to, and $e, the end of the grace

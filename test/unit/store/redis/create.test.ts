@@ -41,4 +41,26 @@ describe('store/redis/create', () => {
     )
     expect(evicted).toEqual([first.id])
   })
+
+  it('prunes the index once: an expired member neither counts nor stays, and the index expires with its last member', async () => {
+    const now = Date.now()
+    const gone = { id: newId(), uid: 'pr' }
+    await h.put(gone, now - 10_000, {}, { expiresAt: now - 1 })
+    const key = { id: newId(), uid: 'pr' }
+    await h.raw.call('CONFIG', 'RESETSTAT')
+    const evicted = await h.run(
+      create,
+      key,
+      session(now, { uid: 'pr', expiresAt: now + 60_000 }),
+      { now, maxSessionsPerUser: 1 },
+      undefined,
+    )
+    expect(evicted).toEqual([])
+    expect(await h.raw.zrange(`${PREFIX}{pr}`, '0', '-1')).toEqual([key.id])
+    const ttl = await h.raw.pttl(`${PREFIX}{pr}`)
+    expect(ttl).toBeGreaterThan(55_000)
+    expect(ttl).toBeLessThanOrEqual(60_000)
+    const stats = String(await h.raw.call('INFO', 'commandstats'))
+    expect(/cmdstat_zremrangebyscore:calls=(\d+)/.exec(stats)?.[1]).toBe('1')
+  })
 })
