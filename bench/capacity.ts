@@ -2,10 +2,11 @@
  * `npm run bench:capacity`: the figures capacity planning is computed from (docs/operations.md,
  * "Capacity planning"), measured on a local redis-server through the ioredis store:
  * - per store operation (a plain read, the same read through the load script as the default
- *   store makes it, a read that extends, an increment, a field write, a login, a logout): the Redis server's own time per call (INFO commandstats, which leaves
- *   out network I/O) and its whole process CPU per call (INFO cpu, I/O included), plus the
- *   commands Redis ran per call (a script counts itself and each command it runs; every
- *   operation is one round trip, as test/demo/redis.test.ts counts on the wire);
+ *   store makes it, a read that extends, an increment, a field write, a login, a logout): the
+ *   Redis server's own time per call (INFO commandstats, which leaves out network I/O) and
+ *   its whole process CPU per call (INFO cpu, I/O included), plus the commands Redis ran per
+ *   call (a script counts itself and each command it runs; every operation is one round trip,
+ *   as test/demo/redis.test.ts counts on the wire);
  * - bytes per session (MEMORY USAGE) for a counter-only session and one with 50 fields of 16
  *   characters, and per user index member.
  * Calls go 10 at a time (the steady state of a busy app). Redis time per call is steady

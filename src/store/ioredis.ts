@@ -41,9 +41,10 @@ export interface IoredisStoreOptions extends Omit<RedisConnectOptions, 'stringNu
    * Serve a read whose extension cannot be due with one `HGETALL` instead of the load script
    * (the script's checks are made on the reply; see `fast-read.ts`). It trades Redis CPU for app
    * CPU: Redis spends about an eighth of the time on the read (2.0 µs against 16.9 µs of
-   * commandstats time in `npm run bench:capacity`), but ioredis decodes the reply's array element by element, about 15 µs
-   * more app CPU per read than the script's one JSON string (40-55k instructions). Turn it on
-   * when Redis CPU is what limits you (many app instances per Redis shard). Default `false`.
+   * commandstats time in `npm run bench:capacity`), but ioredis decodes the reply's array
+   * element by element, about 15 µs more app CPU per read than the script's one JSON string
+   * (40-55k instructions). Turn it on when Redis CPU is what limits you (many app instances per
+   * Redis shard). Default `false`.
    */
   plainReads?: boolean
 }

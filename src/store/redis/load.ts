@@ -15,11 +15,12 @@ import { POISONED, TOO_LARGE, int, jsonList, optionalInt, refusals, str } from '
  * {@link POISONED}; `['moved', id]` for a rotation alias (nothing changed); or the JSON text
  * (cjson) of `[field, value, field, value, ..., flags?]`: HGETALL with `$e` and `$l` already
  * updated; flags (a string, last, present only when not 0, so the list's length is then odd)
- * = extended (1) + increment refused (2). Extension sets `$e`, `$l`,
- * PEXPIRE and the index score (one HGETALL serves the checks, the increment, its size check (the
- * data bytes counted in the same loop; the field is data, see checkField) and the reply: a key
- * of another type answers it with an error table, a missing key with an empty list); with consume the hash and index member are deleted instead (the
- * returned data shows the extension the caller should carry over).
+ * = extended (1) + increment refused (2). Extension sets `$e`, `$l`, PEXPIRE and the index
+ * score. One HGETALL serves the checks, the increment, its size check (the data bytes counted
+ * in the same loop; the field is data, see checkField) and the reply: a key of another type
+ * answers it with an error table, a missing key with an empty list. With consume the hash and
+ * index member are deleted instead (the returned data shows the extension the caller should
+ * carry over).
  */
 const script = luaScript(
   'load',
