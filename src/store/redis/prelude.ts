@@ -109,21 +109,26 @@ end`,
   // Data fields count towards the size limit (metadata does not; flash values are data).
   `local function isData(f) return string.sub(f, 1, 1) ~= '${RESERVED_PREFIX}' or string.sub(f, 1, 3) == '${FLASH_PREFIX}' end`,
   // Data bytes (names plus values) of a flat HGETALL reply h, before and after deleting the
-  // names list[dfrom..dto] and then setting the pairs list[sfrom..sto].
+  // names list[dfrom..dto] and then setting the pairs list[sfrom..sto] (set names are unique).
+  // Only the changed names go into a table: a table entry per field of h cost a 50-field
+  // commit 83 -> 69 µs.
   `local function dataBytes(h, list, sfrom, sto, dfrom, dto)
-  local size, before = {}, 0
+  local changed = {}
+  for i = dfrom, dto do changed[list[i]] = true end
+  for i = sfrom, sto, 2 do changed[list[i]] = true end
+  local before, replaced = 0, 0
   for i = 1, #h, 2 do
-    if isData(h[i]) then
-      size[h[i]] = #h[i] + #h[i + 1]
-      before = before + size[h[i]]
+    local f = h[i]
+    if isData(f) then
+      local n = #f + #h[i + 1]
+      before = before + n
+      if changed[f] then replaced = replaced + n end
     end
   end
-  for i = dfrom, dto do size[list[i]] = nil end
+  local after = before - replaced
   for i = sfrom, sto, 2 do
-    if isData(list[i]) then size[list[i]] = #list[i] + #list[i + 1] end
+    if isData(list[i]) then after = after + #list[i] + #list[i + 1] end
   end
-  local after = 0
-  for _, n in pairs(size) do after = after + n end
   return before, after
 end`,
   // Whether a write is refused by the limit: it grows the data past max (a write that shrinks

@@ -35,4 +35,35 @@ describe('store/redis/commit', () => {
     expect(await h.run(commit, key, { set: { a: '2' }, del: [] }, noExtend(now))).toBeNull()
     expect(await h.raw.exists(PREFIX + key.id)).toBe(0)
   })
+
+  it('counts data bytes at the limit: an overwritten or deleted field counts once, flash counts, metadata does not', async () => {
+    const now = Date.now()
+    // data bytes (names plus values): a 6 + b 4 + $f:n 6 = 16
+    const fields = { a: '12345', b: 'xyz', '$f:n': 'hi' }
+    const attempt = async (patch: Parameters<typeof commit.layout>[2], maxDataBytes: number) => {
+      const key = { id: newId() }
+      await h.put(key, now, fields)
+      try {
+        await h.run(commit, key, patch, { ...noExtend(now), maxDataBytes })
+        return 'written'
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'ERR_SESSION_LIMIT' })
+        expect(await h.raw.hgetall(PREFIX + key.id)).toMatchObject(fields)
+        return 'refused'
+      }
+    }
+    const overwrite = { set: { a: '1234567890' }, del: [] } // 16 - 6 + 11 = 21
+    expect(await attempt(overwrite, 21)).toBe('written')
+    expect(await attempt(overwrite, 20)).toBe('refused')
+    const deleteThenSet = { set: { b: 'wxyz1' }, del: ['b'] } // 16 - 4 + 6 = 18
+    expect(await attempt(deleteThenSet, 18)).toBe('written')
+    expect(await attempt(deleteThenSet, 17)).toBe('refused')
+    const flash = { set: { '$f:m': 'abcd' }, del: [] } // 16 + 8 = 24
+    expect(await attempt(flash, 24)).toBe('written')
+    expect(await attempt(flash, 23)).toBe('refused')
+    const withMeta = { ...overwrite, meta: { client: 'x'.repeat(100), roles: ['admin'] } }
+    expect(await attempt(withMeta, 21)).toBe('written')
+    // a write that shrinks a session already over a lowered limit still goes through
+    expect(await attempt({ set: { a: '1' }, del: ['b'] }, 5)).toBe('written')
+  })
 })
