@@ -49,7 +49,15 @@ export const IOREDIS: StoreSetup = {
   async setup() {
     const server = await startRedis()
     const store = ioredisStore({ url: server.url, logger: () => {} })
-    return { store, cleanup: () => store.close() }
+    // the server goes with the suite: vitest ends its fork processes without running their
+    // exit hooks, so a server left to the helper's exit hook outlives the test run
+    return {
+      store,
+      cleanup: async () => {
+        await store.close()
+        await server.stop()
+      },
+    }
   },
 }
 

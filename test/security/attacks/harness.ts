@@ -84,6 +84,7 @@ export async function startTarget(options: Partial<DemoOptions> = {}): Promise<T
       await served.close()
       await store.close()
       raw.disconnect()
+      await server.stop()
     },
   }
 }
