@@ -8,7 +8,7 @@
  * export, import (also of an older file holding an alias line), stats and sweep.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Hono } from 'hono'
@@ -38,6 +38,7 @@ import { CookieJar, KEY_A, fakeClock, send } from '../helpers/session-app.js'
 afterAll(stopAll)
 
 const dir = mkdtempSync(join(tmpdir(), 'hrs-cli-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Runs the CLI; resolves with its exit code and output (never rejects). */
 function cli(

@@ -4,13 +4,14 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
 import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
+import { onTestFinished } from 'vitest'
 import { freePort } from './redis.js'
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
@@ -47,9 +48,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file
 }
 
-/** A self-signed certificate for localhost and 127.0.0.1 (openssl), valid one day. */
+/**
+ * A self-signed certificate for localhost and 127.0.0.1 (openssl), valid one day; call it
+ * inside a test: its files are removed when the test ends.
+ */
 export async function selfSignedCert(): Promise<{ cert: string; key: string; dir: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hrs-tls-'))
+  onTestFinished(() => rm(dir, { recursive: true, force: true }))
   const cert = path.join(dir, 'cert.pem')
   const key = path.join(dir, 'key.pem')
   await promisify(execFile)('openssl', [
