@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { ioredisStore } from '../../src/store/ioredis.js'
 import { memoryStore } from '../../src/store/memory.js'
@@ -56,6 +57,7 @@ export const IOREDIS: StoreSetup = {
       cleanup: async () => {
         await store.close()
         await server.stop()
+        await rm(server.dir, { recursive: true, force: true })
       },
     }
   },
