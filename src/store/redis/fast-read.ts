@@ -55,8 +55,12 @@ export class DeadlineMemo {
  * leave it out.
  */
 export interface PlainReader {
-  /** The read's answer from one `HGETALL`, or `script` when the load script must run. */
-  read(key: SessionKey, o: LoadOptions): Promise<PlainRead>
+  /**
+   * The read's answer from one `HGETALL`, or `script` when the load script must run: returned
+   * at once, not as a promise, when no plain read is possible (an increment, a consume, a
+   * deadline not seen or due), so those reads cost no extra await.
+   */
+  read(key: SessionKey, o: LoadOptions): Promise<PlainRead> | 'script'
   /** The idle deadline the store has just reported for a session, or undefined: forget it. */
   saw(id: string, deadline: number | undefined): void
 }
@@ -65,11 +69,12 @@ export interface PlainReader {
 export function plainReader(read: HashRead, prefix: string): PlainReader {
   const deadlines = new DeadlineMemo()
   return {
-    async read(key, o) {
+    read(key, o) {
       if (!mayReadPlainly(deadlines, key.id, o)) return 'script'
-      const plain = await readPlainly(read, sessionKeys(prefix, key)[0]!, o)
-      if (plain !== 'script' && !(plain && 'session' in plain)) deadlines.forget(key.id)
-      return plain
+      return readPlainly(read, sessionKeys(prefix, key)[0]!, o).then((plain) => {
+        if (plain !== 'script' && !(plain && 'session' in plain)) deadlines.forget(key.id)
+        return plain
+      })
     },
     saw: (id, deadline) =>
       deadline === undefined ? deadlines.forget(id) : deadlines.set(id, deadline),

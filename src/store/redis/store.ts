@@ -51,8 +51,9 @@ export function redisScriptStore(options: RedisScriptStoreOptions): Omit<Store, 
   const remember = (id: string, deadline: number | undefined) => plain?.saw(id, deadline)
   return {
     async load(key, o) {
-      if (plain) {
-        const answer = await plain.read(key, o)
+      const plainly = plain?.read(key, o)
+      if (plainly !== undefined && plainly !== 'script') {
+        const answer = await plainly
         if (answer !== 'script') return answer
       }
       const result = await run(exec, prefix, load, key, o)

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { PoisonedSessionError } from '../../../../src/errors.js'
+import { plainReader } from '../../../../src/store/redis/fast-read.js'
 import { ioredisStore } from '../../../../src/store/ioredis.js'
 import { onTheWire } from '../../../helpers/monitor.js'
 import { startRedis } from '../../../helpers/redis.js'
@@ -124,5 +125,29 @@ describe('store/redis/fast-read', () => {
     } finally {
       await close()
     }
+  })
+
+  it('answers "script" at once, not as a promise, when no plain read is possible', async () => {
+    const reads: string[] = []
+    const reader = plainReader(async (key) => {
+      reads.push(key)
+      return []
+    }, PREFIX)
+    const now = Date.now()
+    const key = { id: newId() }
+    const far = { now, extendIfBefore: now, extendTo: now + IDLE }
+    // never seen, an increment, a consume, a due deadline: the script, with no await
+    expect(reader.read(key, far)).toBe('script')
+    reader.saw(key.id, now + IDLE)
+    expect(reader.read(key, { ...far, increment: { field: 'n', by: 1 } })).toBe('script')
+    expect(reader.read(key, { ...far, consume: true })).toBe('script')
+    expect(reader.read(key, { ...far, extendIfBefore: now + IDLE })).toBe('script')
+    expect(reads).toEqual([])
+    // a deadline seen far enough ahead: one HGETALL (here an empty hash: gone, and forgotten)
+    const plainly = reader.read(key, far)
+    expect(plainly).toBeInstanceOf(Promise)
+    expect(await plainly).toBeNull()
+    expect(reads).toEqual([PREFIX + key.id])
+    expect(reader.read(key, far)).toBe('script')
   })
 })
