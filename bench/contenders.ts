@@ -2,12 +2,10 @@ import { Hono, type Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { Redis } from 'ioredis'
 import type { Server } from 'node:http'
-// the package root as Node resolves it (the `node` condition: node:crypto)
-import { session, type SessionEnv } from '../src/node.js'
-import { ioredisStore } from '../src/store/ioredis.js'
-import { memoryStore } from '../src/store/memory.js'
-import { upstashStore } from '../src/store/upstash.js'
+// the package root as Node resolves it (the `node` condition: node:crypto), built as published
+import type { SessionEnv } from '../src/node.js'
 import type { Store } from '../src/store/types.js'
+import { ioredisStore, memoryStore, session, upstashStore } from './library.js'
 
 export interface ContenderConfig {
   redisUrl: string
